@@ -1,0 +1,3 @@
+from ordergen.cli.main import main
+
+main()
