@@ -7,6 +7,7 @@ volume mounted at `ORDERGEN_SECRETS_DIR` (one file per setting, named like the v
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, ValidationError
@@ -58,13 +59,13 @@ class Settings(BaseSettings):
     """Kubernetes Job name (downward API); a run id is derived from it when none is given."""
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning validation failures into one-line configuration errors."""
     secrets_dir = Path(os.environ.get("ORDERGEN_SECRETS_DIR", DEFAULT_SECRETS_DIR))
     try:
         if secrets_dir.is_dir():
-            return Settings(_secrets_dir=secrets_dir, **overrides)  # type: ignore[call-arg]
-        return Settings(**overrides)  # type: ignore[arg-type]
+            return Settings(_secrets_dir=secrets_dir, **overrides)
+        return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]).upper()

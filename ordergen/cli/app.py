@@ -2,7 +2,6 @@
 
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -16,7 +15,7 @@ stderr_console = Console(stderr=True)
 class OrdergenGroup(TyperGroup):
     """Turns any `OrdergenError` raised by a (sub)command into its documented exit code."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except OrdergenError as exc:

@@ -1,0 +1,54 @@
+"""`ordergen demo`: write a realistic data set, rebalance it, show the result. No services."""
+
+import sys
+from pathlib import Path
+
+import typer
+
+from ordergen.batch import RunOptions
+from ordergen.cli.app import app
+from ordergen.cli.rebalance import finish
+from ordergen.cli.render import progress_bar, stderr
+from ordergen.demo import generate
+from ordergen.errors import ExitCode
+from ordergen.io.inputs_out import write_inputs
+from ordergen.job import default_run_id, load_file_inputs, run_to_file
+from ordergen.optimize.problem import Method
+from ordergen.optimize.solve import resolve_jobs
+from ordergen.settings import load_settings
+
+
+@app.command()
+def demo(
+    directory: Path = typer.Option(
+        Path("ordergen-demo"), "--dir", help="Folder for the demo files."
+    ),
+    portfolios: int = typer.Option(300, "--portfolios", min=1, help="Number of portfolios."),
+    securities: int = typer.Option(30, "--securities", min=1, max=100, help="Model positions."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the generated data."),
+    method: Method = typer.Option(Method.AUTO, "--method"),
+    jobs: int | None = typer.Option(
+        None, "--jobs", min=0, help="Solver processes (0 = all cores)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON on stdout."),
+) -> None:
+    """Generate demo inputs in --dir, rebalance them, write --dir/orders.json."""
+    settings = load_settings()
+    data = generate(seed=seed, portfolios=portfolios, securities=securities)
+    model_file, positions, prices = write_inputs(directory, data.model, data.summaries, data.prices)
+    stderr.print(
+        f"demo inputs written to {directory}/ ({portfolios} portfolios, {securities} securities)"
+    )
+    inputs = load_file_inputs(model_file, positions, prices, method.value, None)
+    options = RunOptions(
+        method=method,
+        jobs=resolve_jobs(settings.jobs if jobs is None else jobs),
+        time_limit=settings.optimization_timeout,
+    )
+    output = directory / "orders.json"
+    with progress_bar(len(inputs.holdings), sys.stderr.isatty()) as advance:
+        report = run_to_file(
+            inputs, output, default_run_id(None, None, inputs.digest), options, on_chunk=advance
+        )
+    # The demo data deliberately include an infeasible portfolio: showing it is success.
+    finish(report, output, as_json, partial_exit=ExitCode.OK)

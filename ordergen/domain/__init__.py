@@ -1,0 +1,1 @@
+"""Pure domain rules: models, holdings, market value. No I/O, no solver."""

@@ -1,0 +1,162 @@
+"""Investment models: target weights with drift bands, and every rule they must obey."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ordergen.domain.values import parse_decimal, parse_globeco_id
+from ordergen.errors import InputError
+
+MAX_POSITIONS = 100
+MAX_TARGET = Decimal("0.95")
+MAX_TARGET_SUM = Decimal("0.95")
+TARGET_STEP = Decimal("0.005")
+MAX_DRIFT = Decimal(1)
+MODEL_FIELDS = frozenset(
+    {"name", "positions", "portfolios", "version", "lastRebalanceDate", "modelId", "id"}
+)
+POSITION_FIELDS = frozenset({"securityId", "target", "lowDrift", "highDrift"})
+
+
+@dataclass(frozen=True)
+class Position:
+    """One security's target weight and drift band, as fractions of market value."""
+
+    security_id: str
+    target: Decimal
+    low_drift: Decimal
+    high_drift: Decimal
+
+
+@dataclass(frozen=True)
+class InvestmentModel:
+    """A validated model. Positions hold only targets > 0, in the order given."""
+
+    name: str
+    positions: tuple[Position, ...]
+    portfolios: tuple[str, ...]
+    version: int = 1
+    last_rebalance_date: datetime | None = None
+    model_id: str | None = field(default=None, compare=False)
+
+    @property
+    def security_ids(self) -> tuple[str, ...]:
+        return tuple(position.security_id for position in self.positions)
+
+
+def validate_position(raw: object, where: str) -> Position:
+    """One position from its camelCase mapping; `where` prefixes field names in errors."""
+    if not isinstance(raw, Mapping):
+        raise InputError(where, raw, "expected an object with securityId, target, drifts")
+    unknown = sorted(set(raw) - POSITION_FIELDS)
+    if unknown:
+        raise InputError(f"{where}.{unknown[0]}", raw[unknown[0]], "unknown field")
+    for required in ("securityId", "target"):
+        if required not in raw:
+            raise InputError(f"{where}.{required}", None, "is required")
+    security_id = parse_globeco_id(raw["securityId"], f"{where}.securityId")
+    target = parse_decimal(raw["target"], f"{where}.target")
+    if not Decimal(0) <= target <= MAX_TARGET:
+        raise InputError(f"{where}.target", raw["target"], f"must be in [0, {MAX_TARGET}]")
+    if target % TARGET_STEP != 0:
+        raise InputError(f"{where}.target", raw["target"], f"must be a multiple of {TARGET_STEP}")
+    drifts = []
+    for name in ("lowDrift", "highDrift"):
+        drift = parse_decimal(raw.get(name, 0), f"{where}.{name}")
+        if not Decimal(0) <= drift <= MAX_DRIFT:
+            raise InputError(f"{where}.{name}", raw.get(name), "must be in [0, 1]")
+        drifts.append(drift)
+    return Position(security_id, target, drifts[0], drifts[1])
+
+
+def validate_positions(raw_positions: object) -> tuple[Position, ...]:
+    """All positions, with duplicates refused, zero targets dropped and the limits checked."""
+    if not isinstance(raw_positions, Sequence) or isinstance(raw_positions, str):
+        raise InputError("positions", raw_positions, "expected a list of positions")
+    positions: list[Position] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_positions):
+        position = validate_position(raw, f"positions[{index}]")
+        if position.security_id in seen:
+            raise InputError(
+                f"positions[{index}].securityId", position.security_id, "duplicate security"
+            )
+        seen.add(position.security_id)
+        if position.target > 0:  # a position saved with target 0 is removed
+            positions.append(position)
+    if len(positions) > MAX_POSITIONS:
+        raise InputError(
+            "positions", f"{len(positions)} positions", f"at most {MAX_POSITIONS} with target > 0"
+        )
+    total = sum((position.target for position in positions), Decimal(0))
+    if total > MAX_TARGET_SUM:
+        raise InputError(
+            "positions.target", f"sum {total}", f"targets must sum to at most {MAX_TARGET_SUM}"
+        )
+    return tuple(positions)
+
+
+def validate_portfolio_ids(raw_portfolios: object) -> tuple[str, ...]:
+    """Portfolio ids, each of GlobeCo shape and at most once."""
+    if not isinstance(raw_portfolios, Sequence) or isinstance(raw_portfolios, str):
+        raise InputError("portfolios", raw_portfolios, "expected a list of portfolio ids")
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_portfolios):
+        portfolio_id = parse_globeco_id(raw, f"portfolios[{index}]")
+        if portfolio_id in seen:
+            raise InputError(f"portfolios[{index}]", portfolio_id, "duplicate portfolio")
+        seen.add(portfolio_id)
+    return tuple(raw_portfolios)
+
+
+def validate_model(raw: Mapping[str, Any]) -> InvestmentModel:
+    """An `InvestmentModel` from the original service's camelCase document shape."""
+    if not isinstance(raw, Mapping):
+        raise InputError("model", raw, "expected an object with name, positions, portfolios")
+    unknown = sorted(set(raw) - MODEL_FIELDS - {"_id"})
+    if unknown:
+        raise InputError(unknown[0], raw[unknown[0]], "unknown field")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise InputError("name", name, "expected a non-empty name of at most 200 characters")
+    version = raw.get("version", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InputError("version", version, "expected an integer >= 1")
+    last = raw.get("lastRebalanceDate")
+    if last is not None and not isinstance(last, datetime):
+        try:
+            last = datetime.fromisoformat(str(last))
+        except ValueError:
+            raise InputError("lastRebalanceDate", last, "expected an ISO 8601 timestamp") from None
+    model_id = raw.get("modelId", raw.get("id", raw.get("_id")))
+    return InvestmentModel(
+        name=name.strip(),
+        positions=validate_positions(raw.get("positions", [])),
+        portfolios=validate_portfolio_ids(raw.get("portfolios", [])),
+        version=version,
+        last_rebalance_date=last,
+        model_id=None if model_id is None else str(model_id),
+    )
+
+
+def model_to_document(model: InvestmentModel) -> dict[str, Any]:
+    """The camelCase shape (decimals as strings) used by files, exports and MongoDB."""
+    document: dict[str, Any] = {
+        "name": model.name,
+        "positions": [
+            {
+                "securityId": position.security_id,
+                "target": str(position.target),
+                "lowDrift": str(position.low_drift),
+                "highDrift": str(position.high_drift),
+            }
+            for position in model.positions
+        ],
+        "portfolios": list(model.portfolios),
+        "version": model.version,
+    }
+    if model.last_rebalance_date is not None:
+        document["lastRebalanceDate"] = model.last_rebalance_date.isoformat()
+    return document

@@ -1,0 +1,155 @@
+"""Orders, drift reports and per-portfolio results, computed exactly from whole quantities."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from ordergen.domain.holdings import Holdings
+from ordergen.domain.model import Position
+
+WEIGHT_PLACES = Decimal("0.0001")
+BUY, SELL = "BUY", "SELL"
+
+
+@dataclass(frozen=True)
+class Order:
+    security_id: str
+    side: str
+    quantity: int
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Where one security stands after the rebalance, as fractions of market value."""
+
+    security_id: str
+    target: Decimal
+    low_drift: Decimal
+    high_drift: Decimal
+    original_quantity: int
+    adjusted_quantity: int
+    price: Decimal
+    actual: Decimal
+    actual_drift: Decimal | None
+
+
+@dataclass(frozen=True)
+class PortfolioResult:
+    """Everything reported for one portfolio; only `ok` results carry orders."""
+
+    portfolio_id: str
+    status: str
+    market_value: Decimal | None = None
+    cash_after: Decimal | None = None
+    objective: Decimal | None = None
+    orders: tuple[Order, ...] = ()
+    drifts: tuple[Drift, ...] = ()
+    message: str = ""
+    solver: str = ""
+    seconds: float = 0.0
+    worst_drift_before: Decimal | None = None
+    worst_drift_after: Decimal | None = None
+    turnover: Decimal = field(default=Decimal(0))
+
+
+def _weight(value: Decimal, market_value: Decimal) -> Decimal:
+    if market_value == 0:  # only when every band is [0, 0]: nothing is held afterwards
+        return Decimal(0)
+    return (value / market_value).quantize(WEIGHT_PLACES, rounding=ROUND_HALF_UP)
+
+
+def worst_drift(
+    quantities: Mapping[str, int],
+    targets: Mapping[str, Decimal],
+    prices: Mapping[str, Decimal],
+    market_value: Decimal,
+) -> Decimal | None:
+    """Largest |weight - target| over every security held or targeted (None when MV <= 0)."""
+    if market_value <= 0:
+        return None
+    securities = set(targets) | {sid for sid, units in quantities.items() if units}
+    return max(
+        (
+            abs(quantities.get(sid, 0) * prices[sid] / market_value - targets.get(sid, Decimal(0)))
+            for sid in securities
+        ),
+        default=Decimal(0),
+    ).quantize(WEIGHT_PLACES, rounding=ROUND_HALF_UP)
+
+
+def rebalanced_result(
+    holdings: Holdings,
+    market_value: Decimal,
+    positions: Sequence[Position],
+    prices: Mapping[str, Decimal],
+    quantities: Sequence[int],
+    *,
+    solver: str,
+    seconds: float,
+) -> PortfolioResult:
+    """The orders and drifts that take `holdings` to `quantities` (model order).
+
+    Held securities outside the model are sold to zero.
+    """
+    adjusted = {
+        position.security_id: int(units)
+        for position, units in zip(positions, quantities, strict=True)
+    }
+    targets = {position.security_id: position.target for position in positions}
+    outside = sorted(
+        sid for sid, units in holdings.quantities.items() if units and sid not in adjusted
+    )
+    orders: list[Order] = []
+    drifts: list[Drift] = []
+    objective = Decimal(0)
+    traded = Decimal(0)
+    cash_after = holdings.cash
+    for position in positions:
+        sid = position.security_id
+        price = prices[sid]
+        current = holdings.quantities.get(sid, 0)
+        units = adjusted[sid]
+        value = units * price
+        objective += abs(market_value * position.target - value)
+        actual = _weight(value, market_value)
+        drifts.append(
+            Drift(
+                sid,
+                position.target,
+                position.low_drift,
+                position.high_drift,
+                current,
+                units,
+                price,
+                actual,
+                (1 - actual / position.target).quantize(WEIGHT_PLACES, rounding=ROUND_HALF_UP),
+            ),
+        )
+        if units != current:
+            delta = units - current
+            orders.append(Order(sid, BUY if delta > 0 else SELL, abs(delta), price))
+            traded += abs(delta) * price
+            cash_after -= delta * price
+    zero = Decimal(0)
+    for sid in outside:
+        current = holdings.quantities[sid]
+        price = prices[sid]
+        drifts.append(Drift(sid, zero, zero, zero, current, 0, price, zero, None))
+        orders.append(Order(sid, SELL if current > 0 else BUY, abs(current), price))
+        traded += abs(current) * price
+        cash_after += current * price
+    return PortfolioResult(
+        portfolio_id=holdings.portfolio_id,
+        status="ok",
+        market_value=market_value,
+        cash_after=cash_after,
+        objective=objective,
+        orders=tuple(orders),
+        drifts=tuple(drifts),
+        solver=solver,
+        seconds=seconds,
+        worst_drift_before=worst_drift(holdings.quantities, targets, prices, market_value),
+        worst_drift_after=worst_drift(adjusted, targets, prices, market_value),
+        turnover=traded,
+    )

@@ -1,0 +1,1 @@
+"""File formats: reading models, positions and prices; writing orders and snapshots."""

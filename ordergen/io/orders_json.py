@@ -1,0 +1,102 @@
+"""The orders JSON file: streamed portfolio by portfolio, made visible atomically.
+
+Decimals are written as strings (exact, as the GlobeCo services do); quantities
+as integers. The file appears under its final name only once complete.
+"""
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from ordergen.domain.results import Drift, PortfolioResult
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:f}"
+
+
+def _drift(drift: Drift) -> dict[str, Any]:
+    return {
+        "securityId": drift.security_id,
+        "target": _text(drift.target),
+        "lowDrift": _text(drift.low_drift),
+        "highDrift": _text(drift.high_drift),
+        "originalQuantity": drift.original_quantity,
+        "adjustedQuantity": drift.adjusted_quantity,
+        "price": _text(drift.price),
+        "actual": _text(drift.actual),
+        "actualDrift": _text(drift.actual_drift),
+    }
+
+
+def portfolio_document(result: PortfolioResult) -> dict[str, Any]:
+    """The camelCase document of one portfolio's result (file output and MongoDB)."""
+    return {
+        "portfolioId": result.portfolio_id,
+        "status": result.status,
+        "marketValue": _text(result.market_value),
+        "cashAfter": _text(result.cash_after),
+        "objective": _text(result.objective),
+        "orders": [
+            {
+                "securityId": order.security_id,
+                "side": order.side,
+                "quantity": order.quantity,
+                "price": _text(order.price),
+            }
+            for order in result.orders
+        ],
+        "drifts": [_drift(drift) for drift in result.drifts],
+        "worstDriftBefore": _text(result.worst_drift_before),
+        "worstDriftAfter": _text(result.worst_drift_after),
+        "solver": result.solver,
+        "message": result.message,
+    }
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+@contextmanager
+def atomic_text_file(path: Path) -> Iterator[IO[str]]:
+    """A temp file beside `path`, renamed over it only if the block completes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+class OrdersFileWriter:
+    """Writes `{"runId", "method", "model", "portfolios": [...], "summary": {...}}` in one pass."""
+
+    def __init__(self, stream: IO[str], header: dict[str, Any]) -> None:
+        self._stream = stream
+        self._first = True
+        opening = json.dumps(header, separators=(",", ":"))[:-1]
+        stream.write(f'{opening},"portfolios":[\n')
+
+    def add(self, result: PortfolioResult) -> None:
+        separator = "" if self._first else ",\n"
+        self._first = False
+        self._stream.write(
+            separator + json.dumps(portfolio_document(result), separators=(",", ":"))
+        )
+
+    def close(self, summary: dict[str, Any]) -> None:
+        self._stream.write(f'\n],"summary":{json.dumps(summary, separators=(",", ":"))}}}\n')

@@ -1,0 +1,115 @@
+"""Solving a batch of portfolios of one model: screening, fast path, MILP in parallel."""
+
+import math
+import os
+import time
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import numpy as np
+from joblib import Parallel, delayed
+
+if TYPE_CHECKING:
+    from ordergen.optimize.milp import MilpSolver
+
+from ordergen.optimize.fastpath import CERTIFIED, INFEASIBLE, screen
+from ordergen.optimize.problem import FloatArray, IntArray, Method, ModelTerms, Solution, Status
+
+FAST_SOLVER = "fast"
+# Below this many MILPs, starting worker processes costs more than it saves.
+MIN_MILPS_FOR_WORKERS = 16
+CHUNKS_PER_WORKER = 4
+
+_solvers: dict[tuple[int, float], "MilpSolver"] = {}
+
+
+def _milp_solver(size: int, time_limit: float) -> "MilpSolver":
+    """One compiled problem per security count and time limit, per process.
+
+    CVXPY is imported here, not at module load: it costs about a second and most
+    runs are certified by the fast path without it.
+    """
+    from ordergen.optimize.milp import MilpSolver
+
+    key = (size, time_limit)
+    if key not in _solvers:
+        _solvers[key] = MilpSolver(size, time_limit)
+    return _solvers[key]
+
+
+def _solve_milps(
+    time_limit: float,
+    prices: tuple[Decimal, ...],
+    ideal: FloatArray,
+    lower: IntArray,
+    upper: IntArray,
+    market_values: Sequence[Decimal],
+) -> list[Solution]:
+    solver = _milp_solver(len(prices), time_limit)
+    return [
+        solver.solve(ideal[row], prices, lower[row], upper[row], market_values[row])
+        for row in range(len(market_values))
+    ]
+
+
+def resolve_jobs(jobs: int) -> int:
+    """Worker count: `jobs`, or every core when 0."""
+    return jobs if jobs > 0 else max(1, len(os.sched_getaffinity(0)))
+
+
+def solve_batch(
+    terms: ModelTerms,
+    market_values: Sequence[Decimal],
+    *,
+    method: Method = Method.AUTO,
+    jobs: int = 1,
+    time_limit: float = 30.0,
+) -> list[Solution]:
+    """One `Solution` per market value, in order. Never raises for a single portfolio."""
+    started = time.perf_counter()
+    screening = screen(terms, market_values)
+    count = len(market_values)
+    fast_seconds = (time.perf_counter() - started) / max(count, 1)
+    solutions: list[Solution | None] = [None] * count
+    milp_rows: list[int] = []
+    for row in range(count):
+        verdict = screening.verdict[row]
+        if verdict == INFEASIBLE:
+            solutions[row] = Solution(
+                Status.INFEASIBLE, None, screening.messages[row], fast_seconds, FAST_SOLVER
+            )
+        elif verdict == CERTIFIED and method is Method.AUTO:
+            solutions[row] = Solution(
+                Status.OK, screening.nearest[row], "", fast_seconds, FAST_SOLVER
+            )
+        else:
+            milp_rows.append(row)
+
+    if milp_rows:
+        targets = np.array([float(t) for t in terms.targets], dtype=np.float64)
+        mv = np.array([float(market_values[row]) for row in milp_rows], dtype=np.float64)
+        ideal = np.outer(mv, targets)
+        lower = screening.lower[milp_rows]
+        upper = screening.upper[milp_rows]
+        milp_mvs = [market_values[row] for row in milp_rows]
+        workers = resolve_jobs(jobs)
+        if workers == 1 or len(milp_rows) < MIN_MILPS_FOR_WORKERS:
+            milp_solutions = _solve_milps(time_limit, terms.prices, ideal, lower, upper, milp_mvs)
+        else:
+            chunk = max(1, math.ceil(len(milp_rows) / (workers * CHUNKS_PER_WORKER)))
+            parts = Parallel(n_jobs=workers, backend="loky")(
+                delayed(_solve_milps)(
+                    time_limit,
+                    terms.prices,
+                    ideal[start : start + chunk],
+                    lower[start : start + chunk],
+                    upper[start : start + chunk],
+                    milp_mvs[start : start + chunk],
+                )
+                for start in range(0, len(milp_rows), chunk)
+            )
+            milp_solutions = [solution for part in parts for solution in part]
+        for row, solution in zip(milp_rows, milp_solutions, strict=True):
+            solutions[row] = solution
+    return [solution for solution in solutions if solution is not None]
