@@ -1,0 +1,42 @@
+"""Small builders shared by the tests: ids, models and holdings from short specs."""
+
+from decimal import Decimal
+from typing import Any
+
+from ordergen.domain.holdings import Holdings
+from ordergen.domain.model import InvestmentModel, validate_model
+
+
+def gid(label: str) -> str:
+    """A valid 24-character GlobeCo id readable in failures: gid('S') -> 'S000...'."""
+    return (label + "0" * 24)[:24]
+
+
+def model_doc(
+    positions: list[tuple[str, str, str, str]], portfolios: list[str], name: str = "m"
+) -> dict[str, Any]:
+    """A camelCase model document from (label, target, lowDrift, highDrift) tuples."""
+    return {
+        "name": name,
+        "positions": [
+            {"securityId": gid(label), "target": t, "lowDrift": low, "highDrift": high}
+            for label, t, low, high in positions
+        ],
+        "portfolios": [gid(p) for p in portfolios],
+    }
+
+
+def make_model(
+    positions: list[tuple[str, str, str, str]], portfolios: tuple[str, ...] = ("P",)
+) -> InvestmentModel:
+    return validate_model(model_doc(positions, list(portfolios)))
+
+
+def holdings(portfolio: str, cash: str, **quantities: int) -> Holdings:
+    return Holdings(
+        gid(portfolio), Decimal(cash), {gid(label): units for label, units in quantities.items()}
+    )
+
+
+def prices(**by_label: str) -> dict[str, Decimal]:
+    return {gid(label): Decimal(value) for label, value in by_label.items()}
