@@ -83,14 +83,14 @@ def assert_feasible(terms: ModelTerms, mv: Decimal, units: np.ndarray) -> None:
         assert mv * (t - low) <= int(u) * p <= mv * (t + high)
 
 
-@settings(
+SETTINGS = settings(
     max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-@given(st.one_of(random_instances(), binding_instances()))
-def test_auto_milp_and_brute_force_agree(instance: tuple[ModelTerms, Decimal]) -> None:
-    terms, mv = instance
+
+
+def check_against_brute_force(terms: ModelTerms, mv: Decimal) -> None:
     truth = brute_force(
         Fraction(mv),
         [Fraction(t) for t in terms.targets],
@@ -110,6 +110,20 @@ def test_auto_milp_and_brute_force_agree(instance: tuple[ModelTerms, Decimal]) -
         assert solution.quantities is not None
         assert_feasible(terms, mv, solution.quantities)
         assert exact_objective(terms, mv, solution.quantities) == truth[0]
+
+
+@SETTINGS
+@given(random_instances())
+def test_auto_milp_and_brute_force_agree(instance: tuple[ModelTerms, Decimal]) -> None:
+    check_against_brute_force(*instance)
+
+
+@SETTINGS
+@given(binding_instances())
+def test_auto_milp_and_brute_force_agree_when_cash_binds(
+    instance: tuple[ModelTerms, Decimal],
+) -> None:
+    check_against_brute_force(*instance)
 
 
 def test_binding_cash_floor_goes_to_the_milp_and_stays_optimal() -> None:
