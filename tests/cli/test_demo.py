@@ -1,0 +1,26 @@
+"""End to end: the README's main command, as a user runs it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_writes_inputs_and_orders_and_prints_a_summary(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "ordergen", "demo", "--dir", str(tmp_path / "demo"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    summary = json.loads(completed.stdout)
+    assert summary["portfolios"] == 300
+    assert summary["byStatus"]["ok"] > 250
+    assert "worst drift before" in completed.stderr
+    orders = json.loads((tmp_path / "demo" / "orders.json").read_text())
+    assert len(orders["portfolios"]) == 300
+    assert sum(len(p["orders"]) for p in orders["portfolios"]) == summary["orders"]
+    for name in ("model.json", "positions.json", "prices.json"):
+        assert (tmp_path / "demo" / name).is_file()
