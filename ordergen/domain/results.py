@@ -69,13 +69,15 @@ def worst_drift(
     if market_value <= 0:
         return None
     securities = set(targets) | {sid for sid, units in quantities.items() if units}
-    return max(
+    # max |q*p - t*MV| / MV: one division per portfolio, not one per security.
+    worst = max(
         (
-            abs(quantities.get(sid, 0) * prices[sid] / market_value - targets.get(sid, Decimal(0)))
+            abs(quantities.get(sid, 0) * prices[sid] - targets.get(sid, Decimal(0)) * market_value)
             for sid in securities
         ),
         default=Decimal(0),
-    ).quantize(WEIGHT_PLACES, rounding=ROUND_HALF_UP)
+    )
+    return _weight(worst, market_value)
 
 
 def rebalanced_result(
@@ -103,6 +105,7 @@ def rebalanced_result(
     orders: list[Order] = []
     drifts: list[Drift] = []
     objective = Decimal(0)
+    worst_gap = Decimal(0)  # largest |MV*t - u*p|: the worst drift after, times MV
     traded = Decimal(0)
     cash_after = holdings.cash
     for position in positions:
@@ -111,7 +114,9 @@ def rebalanced_result(
         current = holdings.quantities.get(sid, 0)
         units = adjusted[sid]
         value = units * price
-        objective += abs(market_value * position.target - value)
+        gap = abs(market_value * position.target - value)
+        objective += gap
+        worst_gap = max(worst_gap, gap)
         actual = _weight(value, market_value)
         drifts.append(
             Drift(
@@ -150,6 +155,6 @@ def rebalanced_result(
         solver=solver,
         seconds=seconds,
         worst_drift_before=worst_drift(holdings.quantities, targets, prices, market_value),
-        worst_drift_after=worst_drift(adjusted, targets, prices, market_value),
+        worst_drift_after=_weight(worst_gap, market_value) if market_value > 0 else None,
         turnover=traded,
     )

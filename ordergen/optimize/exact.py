@@ -41,7 +41,9 @@ def round_share_counts(
     shares = np.outer(mv, ratio) + float(offset)
     rounded = np.ceil(shares) if mode == "ceil" else np.floor(shares)
     exact_round = math.ceil if mode == "ceil" else math.floor
-    rows, cols = np.nonzero(_near_integer(shares))
+    # A zero weight gives exactly 0.0 + offset in float too: no need to recompute those.
+    near = _near_integer(shares) & (ratio != 0)[None, :]
+    rows, cols = np.nonzero(near)
     for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
         exact = Fraction(market_values[row]) * Fraction(weights[col]) / Fraction(prices[col])
         rounded[row, col] = exact_round(exact + offset)
