@@ -100,7 +100,11 @@ class MilpSolver:
         self._secant_slope.value = (2 * below + 1) * price - 2 * ideal
         self._secant_intercept.value = ideal - below * price - self._secant_slope.value * below
         try:
-            self._problem.solve(solver=cp.HIGHS, time_limit=self.time_limit, **HIGHS_OPTIONS)
+            # No warm start: the answer must not depend on which portfolio this process
+            # solved before (chunking differs run to run), or ties would break differently.
+            self._problem.solve(
+                solver=cp.HIGHS, warm_start=False, time_limit=self.time_limit, **HIGHS_OPTIONS
+            )
         except cp.SolverError as exc:
             return self._error_solution(f"solver failed: {exc}", started)
         if self._problem.status != cp.OPTIMAL or self._units.value is None:
