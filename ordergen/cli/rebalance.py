@@ -13,6 +13,7 @@ from ordergen.errors import ExitCode
 from ordergen.job import RunReport, Shard, default_run_id, load_file_inputs, run_to_file
 from ordergen.optimize.problem import Method
 from ordergen.optimize.solve import resolve_jobs
+from ordergen.procinfo import peak_memory_mib
 from ordergen.settings import load_settings
 
 
@@ -28,6 +29,7 @@ def finish(
             "model": report.model,
             "output": str(output),
             "seconds": round(report.seconds, 3),
+            "peakMemoryMiB": peak_memory_mib(),
             **report.summary.document(),
         }
         typer.echo(json.dumps(document, indent=2))
