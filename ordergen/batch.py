@@ -57,11 +57,28 @@ def shard_of(portfolio_id: str, shards: int) -> int:
     return int.from_bytes(digest[:8], "big") % shards
 
 
-def select_shard(portfolio_ids: Sequence[str], index: int, shards: int) -> list[str]:
-    """The portfolio ids of shard `index` of `shards` (a partition of the ids)."""
-    if shards < 1 or not 0 <= index < shards:
-        raise InputError("shard", f"{index}/{shards}", "expected I/N with 0 <= I < N")
-    return [pid for pid in portfolio_ids if shard_of(pid, shards) == index]
+@dataclass(frozen=True)
+class Shard:
+    """Shard `index` of `count`: `--shard I/N`, as Kubernetes Indexed Jobs number them."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Shard":
+        index, _, count = text.partition("/")
+        try:
+            shard = cls(int(index), int(count))
+        except ValueError:
+            raise InputError("shard", text, "expected I/N, for example 0/4") from None
+        if shard.count < 1 or not 0 <= shard.index < shard.count:
+            raise InputError("shard", text, "expected I/N with 0 <= I < N")
+        return shard
+
+
+def select_shard(portfolio_ids: Sequence[str], shard: Shard) -> list[str]:
+    """The portfolio ids of `shard` (the shards partition the ids)."""
+    return [pid for pid in portfolio_ids if shard_of(pid, shard.count) == shard.index]
 
 
 @dataclass

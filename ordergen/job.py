@@ -7,31 +7,20 @@ from decimal import Decimal
 from pathlib import Path
 
 from ordergen import __version__
-from ordergen.batch import RunOptions, RunSummary, model_holdings, require_prices, select_shard
+from ordergen.batch import (
+    RunOptions,
+    RunSummary,
+    Shard,
+    model_holdings,
+    require_prices,
+    select_shard,
+)
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.model import InvestmentModel
 from ordergen.domain.results import PortfolioResult
-from ordergen.errors import InputError
 from ordergen.io.files import input_digest, read_model, read_positions, read_prices
 from ordergen.io.orders_json import OrdersFileWriter, atomic_text_file
 from ordergen.pipeline import execute
-
-
-@dataclass(frozen=True)
-class Shard:
-    index: int
-    count: int
-
-    @classmethod
-    def parse(cls, text: str) -> "Shard":
-        index, _, count = text.partition("/")
-        try:
-            shard = cls(int(index), int(count))
-        except ValueError:
-            raise InputError("shard", text, "expected I/N, for example 0/4") from None
-        if shard.count < 1 or not 0 <= shard.index < shard.count:
-            raise InputError("shard", text, "expected I/N with 0 <= I < N")
-        return shard
 
 
 @dataclass(frozen=True)
@@ -61,7 +50,7 @@ def load_file_inputs(
     model = read_model(model_file)
     found = read_positions(positions)
     prices = read_prices(prices_file)
-    wanted = None if shard is None else select_shard(model.portfolios, shard.index, shard.count)
+    wanted = None if shard is None else select_shard(model.portfolios, shard)
     holdings, missing, unmodelled = model_holdings(model, found, wanted)
     require_prices(model, holdings, prices)
     digest = input_digest((model_file, positions, prices_file), method)

@@ -4,7 +4,15 @@ from decimal import Decimal
 
 import pytest
 
-from ordergen.batch import RunOptions, RunSummary, model_holdings, rebalance, select_shard, shard_of
+from ordergen.batch import (
+    RunOptions,
+    RunSummary,
+    Shard,
+    model_holdings,
+    rebalance,
+    select_shard,
+    shard_of,
+)
 from ordergen.errors import InputError
 from tests.factories import gid, holdings, make_model, prices
 
@@ -54,12 +62,13 @@ def test_model_holdings_reports_missing_and_unmodelled() -> None:
 
 def test_shards_are_a_stable_partition() -> None:
     ids = [f"{i:024x}" for i in range(500)]
-    shards = [select_shard(ids, index, 4) for index in range(4)]
+    shards = [select_shard(ids, Shard(index, 4)) for index in range(4)]
     assert sorted(pid for shard in shards for pid in shard) == sorted(ids)
     assert all(shards)  # every shard gets some portfolios
     assert shard_of(ids[0], 4) == shard_of(ids[0], 4)
-    with pytest.raises(InputError):
-        select_shard(ids, 4, 4)
+    for bad in ("4/4", "1/0", "x/2", "1"):
+        with pytest.raises(InputError):
+            Shard.parse(bad)
 
 
 def test_summary_counts_orders_and_extremes() -> None:

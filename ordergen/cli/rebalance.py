@@ -6,11 +6,11 @@ from pathlib import Path
 
 import typer
 
-from ordergen.batch import RunOptions
+from ordergen.batch import RunOptions, Shard
 from ordergen.cli.app import app
 from ordergen.cli.render import progress_bar, stderr, summary_table
 from ordergen.errors import ExitCode
-from ordergen.job import RunReport, Shard, default_run_id, load_file_inputs, run_to_file
+from ordergen.job import RunReport, default_run_id, load_file_inputs, run_to_file
 from ordergen.optimize.problem import Method
 from ordergen.optimize.solve import resolve_jobs
 from ordergen.procinfo import peak_memory_mib
