@@ -1,0 +1,1 @@
+"""Observability for a run: Prometheus metrics, health probes, structured logs, Pushgateway."""
