@@ -173,6 +173,9 @@ def rebalance(
         solvable: list[int] = []
         values: list[Decimal] = []
         for row, item in enumerate(chunk):
+            if item.load_error is not None:
+                results[row] = _unsolved(item, Status.ERROR, item.load_error, None)
+                continue
             unpriced = sorted(
                 sid for sid, units in item.quantities.items() if units and sid not in prices
             )

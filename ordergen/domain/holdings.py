@@ -14,12 +14,15 @@ class Holdings:
     """What one portfolio holds. Quantities may be negative (short); cash may be negative.
 
     `has_record` is False when the source had no balance record at all (MV 0).
+    `load_error` says why the holdings could not be loaded (for example a service
+    that failed); such a portfolio is reported as an `error`, never traded.
     """
 
     portfolio_id: str
     cash: Decimal
     quantities: Mapping[str, int] = field(default_factory=dict)
     has_record: bool = True
+    load_error: str | None = None
 
 
 def market_value(holdings: Holdings, prices: Mapping[str, Decimal]) -> Decimal:

@@ -1,0 +1,1 @@
+"""MongoDB as the system of record: models, runs, per-portfolio results and orders."""

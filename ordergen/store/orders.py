@@ -1,0 +1,148 @@
+"""`MongoResultSink`: a run's results and orders written to MongoDB in bounded batches.
+
+Every write is an upsert keyed by the run id, so writing the same run again (a retried
+Job) replaces documents instead of adding copies. An order's `submission` state is set
+only when the order is first inserted: a re-run never resets what the order-service
+sink recorded. Memory holds at most one batch of pending writes.
+
+Each attempt stamps the orders it writes with its own `attempt` token; when it closes,
+it sweeps the run's (or its shard's) still-pending orders that an earlier attempt wrote
+and this one did not (new prices or holdings changed the answer). One sweep per attempt
+keeps the writes linear: a per-batch "not in these ids" delete is quadratic.
+"""
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import UpdateOne
+
+from ordergen.domain.results import PortfolioResult
+from ordergen.io.orders_json import portfolio_document
+from ordergen.optimize.problem import Status
+from ordergen.store.connection import Db, Document, database_errors
+from ordergen.store.schema import ORDERS, PORTFOLIO_STATE, RUN_PORTFOLIOS
+
+DEFAULT_BATCH = 5000
+PENDING = "pending"
+WHOLE_RUN = "0/1"
+
+
+def order_id(run_id: str, portfolio_id: str, security_id: str) -> str:
+    """The order's `_id`: one order per run, portfolio and security, whatever the re-runs."""
+    return f"{run_id}:{portfolio_id}:{security_id}"
+
+
+class MongoResultSink:
+    """A `ResultSink` writing to `run_portfolios`, `orders` and `portfolio_state`.
+
+    Per portfolio: one `run_portfolios` document (`portfolio_document`), one `orders`
+    document per order, and for `ok` results its `lastRebalanceDate` and `lastRunId`
+    in `portfolio_state`.
+    """
+
+    def __init__(
+        self,
+        db: Db,
+        run_id: str,
+        *,
+        model_name: str,
+        shard: str = WHOLE_RUN,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        self._db = db
+        self._run_id = run_id
+        self._model = model_name
+        self._shard = shard
+        self._attempt = uuid.uuid4().hex
+        self._batch_size = batch_size
+        self._rebalanced_at = datetime.now(UTC)
+        self._results: list[UpdateOne] = []
+        self._orders: list[UpdateOne] = []
+        self._state: list[UpdateOne] = []
+
+    @database_errors()
+    def add(self, result: PortfolioResult) -> None:
+        """Queue one portfolio's writes; write the batch once it is full.
+
+        A portfolio's writes always go in one batch, so the batch may exceed
+        `batch_size` by one portfolio's orders.
+        """
+        document = portfolio_document(result)
+        portfolio_id = result.portfolio_id
+        created = datetime.now(UTC)
+        owner = {"runId": self._run_id, "model": self._model, "portfolioId": portfolio_id}
+        for order in document["orders"]:
+            key = order_id(self._run_id, portfolio_id, order["securityId"])
+            self._orders.append(
+                UpdateOne(
+                    {"_id": key},
+                    {
+                        "$set": {**owner, **order, "shard": self._shard, "attempt": self._attempt},
+                        "$setOnInsert": {"createdAt": created, "submission": {"state": PENDING}},
+                    },
+                    upsert=True,
+                )
+            )
+        self._results.append(
+            UpdateOne(
+                {"_id": f"{self._run_id}:{portfolio_id}"},
+                {"$set": {**owner, **document}},
+                upsert=True,
+            )
+        )
+        if result.status == Status.OK:
+            self._state.append(
+                UpdateOne(
+                    {"_id": portfolio_id},
+                    {"$set": {"lastRebalanceDate": self._rebalanced_at, "lastRunId": self._run_id}},
+                    upsert=True,
+                )
+            )
+        if len(self._orders) + len(self._results) + len(self._state) >= self._batch_size:
+            self._flush()
+
+    @database_errors()
+    def close(self, summary: dict[str, Any]) -> None:
+        """Write what is left, then drop earlier attempts' unsubmitted orders.
+
+        The summary belongs to the run (`RunRepository.finish`).
+        """
+        self._flush()
+        self._db[ORDERS].delete_many(
+            {
+                "runId": self._run_id,
+                "shard": self._shard,
+                "attempt": {"$ne": self._attempt},
+                "submission.state": PENDING,
+            }
+        )
+
+    def _flush(self) -> None:
+        """Orders first, then results: a stored result implies its orders are stored."""
+        for collection, requests in (
+            (ORDERS, self._orders),
+            (RUN_PORTFOLIOS, self._results),
+            (PORTFOLIO_STATE, self._state),
+        ):
+            if requests:
+                self._db[collection].bulk_write(requests, ordered=False)
+        self._results, self._orders, self._state = [], [], []
+
+
+def orders_for_run(db: Db, run_id: str, portfolio_id: str | None = None) -> Iterator[Document]:
+    """A run's orders (optionally one portfolio's), by portfolio and security, streamed."""
+    query = {"runId": run_id}
+    if portfolio_id is not None:
+        query["portfolioId"] = portfolio_id
+    with database_errors():
+        yield from db[ORDERS].find(query).sort([("portfolioId", 1), ("securityId", 1)])
+
+
+@database_errors()
+def count_orders(db: Db, run_id: str) -> int:
+    """How many orders the run has."""
+    return db[ORDERS].count_documents({"runId": run_id})

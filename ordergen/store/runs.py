@@ -1,0 +1,177 @@
+"""Rebalance runs in MongoDB: one document per run id, one entry per shard.
+
+A sharded run (`--shard I/N`) is N processes sharing one run id. Each records its own
+entry under `shards.<I>`; the run's status and counts are settled only once all N
+entries have finished, by whichever shard finishes last. Starting a run id again
+(after a crash) resets that shard's entry and the run's status: nothing is duplicated.
+"""
+
+import builtins
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from ordergen.batch import Shard
+from ordergen.errors import InputError, NotFoundError
+from ordergen.store.connection import Db, Document, database_errors
+from ordergen.store.schema import RUN_PORTFOLIOS, RUNS
+
+RUNNING, COMPLETED, PARTIAL, FAILED = "running", "completed", "partial", "failed"
+FINISHED = (COMPLETED, PARTIAL, FAILED)
+# Internal bookkeeping, not part of what `get` and `list` return.
+HIDDEN = {"revision": 0}
+
+
+def _shard(text: str | None) -> Shard:
+    """An unsharded run is shard 0 of 1, so one code path settles both kinds."""
+    return Shard(0, 1) if text is None else Shard.parse(text)
+
+
+def _public(document: Document) -> Document:
+    return {"runId": document.pop("_id"), **document}
+
+
+def _settled(shards: list[Document]) -> Document:
+    """The run-level status and counts from every shard's finished entry."""
+    statuses = {entry["status"] for entry in shards}
+    # A crashed shard outweighs failed portfolios, which outweigh a clean finish.
+    status = FAILED if FAILED in statuses else PARTIAL if PARTIAL in statuses else COMPLETED
+    by_status: Counter[str] = Counter()
+    for entry in shards:
+        by_status.update(entry.get("summary", {}).get("byStatus", {}))
+    return {
+        "status": status,
+        "endedAt": max(entry["endedAt"] for entry in shards),
+        "portfolios": sum(entry.get("summary", {}).get("portfolios", 0) for entry in shards),
+        "byStatus": dict(by_status),
+        "orders": sum(entry.get("summary", {}).get("orders", 0) for entry in shards),
+    }
+
+
+class RunRepository:
+    """The `runs` collection, and reading a run's per-portfolio results."""
+
+    def __init__(self, db: Db) -> None:
+        self._runs = db[RUNS]
+        self._results = db[RUN_PORTFOLIOS]
+
+    @database_errors()
+    def start(
+        self,
+        run_id: str,
+        *,
+        model: str,
+        method: str,
+        input_digest: str,
+        shard: str | None,
+        portfolios: int,
+        prices: Mapping[str, Decimal] | None = None,
+    ) -> None:
+        """Record that this run (or this shard of it) is running.
+
+        A run id already used for another model or another shard count is an
+        `InputError`: its results would mix with this run's.
+        """
+        part = _shard(shard)
+        now = datetime.now(UTC)
+        fields: Document = {
+            "method": method,
+            "inputDigest": input_digest,
+            "status": RUNNING,
+            f"shards.{part.index}": {"status": RUNNING, "startedAt": now, "portfolios": portfolios},
+        }
+        if prices is not None:
+            fields["prices"] = {sid: f"{price:f}" for sid, price in sorted(prices.items())}
+        update = {
+            "$set": fields,
+            "$setOnInsert": {"startedAt": now},
+            "$unset": {"endedAt": "", "portfolios": "", "byStatus": "", "orders": ""},
+            "$inc": {"revision": 1},
+        }
+        # model and shardCount are in the filter, so the upsert inserts them, and a run
+        # id taken by another model or shard count fails to match and then to insert.
+        query = {"_id": run_id, "model": model, "shardCount": part.count}
+        for _attempt in range(2):  # a duplicate key once is N shards inserting at once
+            try:
+                self._runs.update_one(query, update, upsert=True)
+                return
+            except DuplicateKeyError:
+                continue
+        existing = self._runs.find_one({"_id": run_id}) or {}
+        raise InputError(
+            "run id",
+            run_id,
+            f"already used for model {existing.get('model')!r} with "
+            f"{existing.get('shardCount')} shard(s)",
+        )
+
+    @database_errors()
+    def finish(
+        self, run_id: str, *, shard: str | None, summary: Mapping[str, Any], status: str
+    ) -> Document:
+        """Record this shard's end; settle the run if every shard has finished.
+
+        `status` is `completed` (no portfolio failed), `partial` (some did) or `failed`
+        (the process crashed). Returns the run document as it now stands.
+        """
+        if status not in FINISHED:
+            raise ValueError(f"status must be one of {FINISHED}, not {status!r}")
+        part = _shard(shard)
+        key = f"shards.{part.index}"
+        entry = {
+            f"{key}.status": status,
+            f"{key}.endedAt": datetime.now(UTC),
+            f"{key}.summary": dict(summary),
+        }
+        written = self._runs.update_one(
+            {"_id": run_id, "shardCount": part.count, key: {"$exists": True}},
+            {"$set": entry, "$inc": {"revision": 1}},
+        )
+        if written.matched_count == 0:
+            raise NotFoundError(f"run {run_id!r} has no started shard {part.index}/{part.count}")
+        self._settle(run_id)
+        return self.get(run_id)
+
+    def _settle(self, run_id: str) -> None:
+        """Write the run's final status if all shards have finished.
+
+        The write is conditional on the revision read, so a shard that starts or
+        finishes meanwhile is never overwritten by a stale settlement: that shard
+        settles the run itself, from what it reads after its own write.
+        """
+        run = self._runs.find_one({"_id": run_id})
+        if run is None:
+            return
+        shards = [run["shards"].get(str(index)) for index in range(run["shardCount"])]
+        if any(entry is None or entry["status"] not in FINISHED for entry in shards):
+            return
+        self._runs.update_one(
+            {"_id": run_id, "revision": run["revision"]}, {"$set": _settled(shards)}
+        )
+
+    @database_errors()
+    def get(self, run_id: str) -> Document:
+        """The run document (`runId` in place of `_id`)."""
+        document = self._runs.find_one({"_id": run_id}, HIDDEN)
+        if document is None:
+            raise NotFoundError(f"run {run_id!r} not found")
+        return _public(document)
+
+    @database_errors()
+    def list(self, model: str | None = None, limit: int = 20) -> builtins.list[Document]:
+        """The latest runs first, optionally of one model; without the prices."""
+        query = {} if model is None else {"model": model}
+        cursor = self._runs.find(query, {**HIDDEN, "prices": 0})
+        return [_public(run) for run in cursor.sort("startedAt", -1).limit(limit)]
+
+    def portfolio_results(self, run_id: str, portfolio_id: str | None = None) -> Iterator[Document]:
+        """The run's per-portfolio result documents by portfolio id, streamed."""
+        query = {"runId": run_id}
+        if portfolio_id is not None:
+            query["portfolioId"] = portfolio_id
+        with database_errors():
+            yield from self._results.find(query, {"_id": 0}).sort("portfolioId", 1)

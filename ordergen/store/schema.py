@@ -1,0 +1,35 @@
+"""Collection names and the indexes the queries rely on: the one list of both."""
+
+from collections.abc import Mapping, Sequence
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+MODELS = "models"
+RUNS = "runs"
+RUN_PORTFOLIOS = "run_portfolios"
+ORDERS = "orders"
+PORTFOLIO_STATE = "portfolio_state"
+
+INDEXES: Mapping[str, Sequence[IndexModel]] = {
+    MODELS: (
+        # The unique index is the rule "model names are unique", not only a speed-up.
+        IndexModel([("name", ASCENDING)], name="name_unique", unique=True),
+        # find_by_portfolio: which models list a portfolio (multikey).
+        IndexModel([("portfolios", ASCENDING)], name="portfolios"),
+    ),
+    RUNS: (
+        IndexModel([("startedAt", DESCENDING)], name="startedAt"),
+        IndexModel([("model", ASCENDING), ("startedAt", DESCENDING)], name="model_startedAt"),
+    ),
+    RUN_PORTFOLIOS: (
+        IndexModel([("runId", ASCENDING), ("portfolioId", ASCENDING)], name="runId_portfolioId"),
+    ),
+    ORDERS: (
+        IndexModel(
+            [("runId", ASCENDING), ("portfolioId", ASCENDING), ("securityId", ASCENDING)],
+            name="runId_portfolioId_securityId",
+        ),
+    ),
+    # portfolio_state is only ever read and written by _id (the portfolio id).
+    PORTFOLIO_STATE: (),
+}

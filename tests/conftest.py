@@ -1,0 +1,60 @@
+"""MongoDB for the tests: SecantusDB started once per session, or a real server.
+
+Set `ORDERGEN_TEST_MONGODB_URI` to test against a real mongod instead of SecantusDB.
+Each test gets its own throwaway database, dropped afterwards.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+
+from ordergen.settings import Settings
+from ordergen.store.connection import Db, connect
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The test server's URI: `ORDERGEN_TEST_MONGODB_URI`, else a SecantusDB on loopback."""
+    given = os.environ.get("ORDERGEN_TEST_MONGODB_URI")
+    if given:
+        yield given
+        return
+    from secantus import SecantusDBServer  # only needed when no real server is given
+
+    storage: Path = tmp_path_factory.mktemp("secantusdb")
+    server = SecantusDBServer(host="127.0.0.1", port=0, storage_path=str(storage))
+    server.start()
+    try:
+        yield str(server.uri)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def mongo_settings(mongo_uri: str) -> Iterator[Settings]:
+    """Settings pointing at a fresh database of the test server, dropped after the test."""
+    name = f"ordergen-test-{uuid.uuid4().hex[:8]}"
+    yield Settings(database_url=mongo_uri, database_name=name, database_timeout_seconds=5)
+    with MongoClient(mongo_uri, serverSelectionTimeoutMS=5000) as client:
+        client.drop_database(name)
+
+
+@pytest.fixture
+def mongo_env(mongo_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The same database in DATABASE_URL/DATABASE_NAME, for commands run via CliRunner."""
+    monkeypatch.setenv("DATABASE_URL", mongo_settings.database_url)
+    monkeypatch.setenv("DATABASE_NAME", mongo_settings.database_name)
+    monkeypatch.setenv("DATABASE_TIMEOUT_SECONDS", str(mongo_settings.database_timeout_seconds))
+    return mongo_settings
+
+
+@pytest.fixture
+def mongo_db(mongo_settings: Settings) -> Iterator[Db]:
+    """The test's database, connected the way the commands connect."""
+    db = connect(mongo_settings)
+    yield db
+    db.client.close()
