@@ -1,6 +1,6 @@
 """Entry point: imports every command module so each registers itself on `app`."""
 
-from ordergen.cli import demo, rebalance  # noqa: F401  (registration side effects)
+from ordergen.cli import db, demo, models, rebalance, runs  # noqa: F401  (registration side effects)
 from ordergen.cli.app import app
 
 
