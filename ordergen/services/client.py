@@ -15,7 +15,8 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from ordergen.errors import ServiceError
@@ -120,9 +121,11 @@ class ServiceClient:
             ),
         )
         self.breaker = Breaker(name, options.breaker_failures, options.breaker_reset)
-        self._backoff = wait_exponential_jitter(
-            initial=options.backoff_base, max=options.backoff_max, jitter=options.backoff_base
-        )
+        # base, 2*base, 4*base ... capped, each plus up to `base` of jitter, so many
+        # clients that failed together do not retry in lockstep.
+        self._backoff = wait_exponential(
+            multiplier=options.backoff_base, max=options.backoff_max
+        ) + wait_random(0, options.backoff_base)
 
     @property
     def parallel(self) -> int:
