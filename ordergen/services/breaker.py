@@ -52,12 +52,17 @@ class Breaker:
         """`closed`, `open` or `half-open`."""
         return str(self._breaker.current_state)
 
-    def check(self) -> None:
-        """Raise `BreakerOpenError` if the breaker is open and not yet due for a trial."""
+    @property
+    def failing_fast(self) -> bool:
+        """True while the breaker is open and not yet due for a trial call."""
         if self._storage.state != pybreaker.STATE_OPEN:
-            return
+            return False
         opened_at = self._storage.opened_at
-        if opened_at is not None and datetime.now(UTC) < opened_at + self._reset:
+        return opened_at is not None and datetime.now(UTC) < opened_at + self._reset
+
+    def check(self) -> None:
+        """Raise `BreakerOpenError` if the breaker is failing fast."""
+        if self.failing_fast:
             raise BreakerOpenError(
                 self._service,
                 f"circuit breaker open after {self._breaker.fail_max} consecutive failures "
