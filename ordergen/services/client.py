@@ -242,7 +242,8 @@ class ServiceClient:
         status = response.status_code
         if accept(response):
             return Answer(status, self._json(response, where), response.text)
-        problem = f"{where}: HTTP {status}: {one_line(response.text)}"
+        body = one_line(response.text)
+        problem = f"{where}: HTTP {status}: {body}" if body else f"{where}: HTTP {status}"
         if status == 503:
             raise TransientError(self.name, problem, _retry_after(response))
         if status >= 500:

@@ -42,8 +42,10 @@ def _close(item: Mapping[str, Any]) -> Decimal:
     return close
 
 
-def _take(lookup: PriceLookup, ticker: str, item: Mapping[str, Any], where: str) -> None:
+def _take(lookup: PriceLookup, ticker: str, item: Any, where: str) -> None:
     try:
+        if not isinstance(item, Mapping):
+            raise InputError("price", item, "expected an object with a close")
         lookup.closes[ticker] = _close(item)
     except InputError as exc:
         lookup.failures[ticker] = str(
@@ -72,7 +74,7 @@ def _single(client: ServiceClient, lookup: PriceLookup, ticker: str) -> None:
     except ServiceError as exc:
         lookup.failures[ticker] = str(exc)
         return
-    if answer.status == 404 or not isinstance(answer.body, Mapping):
+    if answer.status == 404:
         lookup.missing[ticker] = f"no price for ticker {ticker}"
         return
     _take(lookup, ticker, answer.body, f"GET {path}")
