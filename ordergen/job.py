@@ -1,31 +1,29 @@
-"""The rebalance job: load inputs, pick a sink, run, report. The CLI only maps flags here."""
+"""A rebalance job's inputs: which portfolios, their holdings and prices, and the run id.
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+Everything here is read and validated before anything is written, so bad input
+fails the job with nothing half-done.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from ordergen import __version__
-from ordergen.batch import (
-    RunOptions,
-    RunSummary,
-    Shard,
-    model_holdings,
-    require_prices,
-    select_shard,
-)
+from ordergen.batch import Shard, model_holdings, require_prices, select_shard
 from ordergen.domain.holdings import Holdings
-from ordergen.domain.model import InvestmentModel
-from ordergen.domain.results import PortfolioResult
+from ordergen.domain.model import InvestmentModel, model_to_document
+from ordergen.errors import InputError
 from ordergen.io.files import input_digest, read_model, read_positions, read_prices
-from ordergen.io.orders_json import OrdersFileWriter, atomic_text_file
-from ordergen.pipeline import execute
 
 
 @dataclass(frozen=True)
 class RunInputs:
-    """Everything a run needs, validated."""
+    """Everything a run needs, validated.
+
+    `failed_services` names the services that failed while loading (service name ->
+    reason); the portfolios that needed them carry a `load_error`.
+    """
 
     model: InvestmentModel
     holdings: list[Holdings]
@@ -33,28 +31,58 @@ class RunInputs:
     missing: list[str]
     unmodelled: list[str]
     digest: str
+    failed_services: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class RunReport:
-    run_id: str
-    model: str
-    summary: RunSummary
-    seconds: float
+def model_fingerprint(model: InvestmentModel) -> str:
+    """The model's content as canonical JSON: the same model from a file or MongoDB."""
+    document = model_to_document(model)
+    content = {key: document[key] for key in ("name", "positions", "portfolios")}
+    return json.dumps(content, sort_keys=True, separators=(",", ":"))
+
+
+def select_portfolios(
+    model: InvestmentModel, *, portfolio: str | None = None, shard: Shard | None = None
+) -> list[str]:
+    """The model's portfolio ids this job rebalances: one, a shard, or all of them."""
+    if portfolio is not None:
+        if portfolio not in model.portfolios:
+            raise InputError("portfolio", portfolio, f"is not in model {model.name!r}")
+        return [portfolio]
+    if shard is not None:
+        return select_shard(model.portfolios, shard)
+    return list(model.portfolios)
+
+
+def inputs_from_files(
+    model: InvestmentModel,
+    positions: Path,
+    prices_file: Path,
+    method: str,
+    wanted: Sequence[str],
+    *,
+    selection: str = "",
+) -> RunInputs:
+    """Holdings and prices from files; any problem is an `InputError`.
+
+    The digest covers the model's content, both files, the method and `selection`
+    (a single portfolio), but not the shard: every shard of a run shares its id.
+    """
+    found = read_positions(positions)
+    prices = read_prices(prices_file)
+    holdings, missing, unmodelled = model_holdings(model, found, wanted)
+    require_prices(model, holdings, prices)
+    digest = input_digest((positions, prices_file), model_fingerprint(model), method, selection)
+    return RunInputs(model, holdings, prices, missing, unmodelled, digest)
 
 
 def load_file_inputs(
     model_file: Path, positions: Path, prices_file: Path, method: str, shard: Shard | None
 ) -> RunInputs:
-    """Read and validate the three files; any problem is an `InputError`, nothing written."""
+    """Read and validate the three files of a file-based run (demo, tests)."""
     model = read_model(model_file)
-    found = read_positions(positions)
-    prices = read_prices(prices_file)
-    wanted = None if shard is None else select_shard(model.portfolios, shard)
-    holdings, missing, unmodelled = model_holdings(model, found, wanted)
-    require_prices(model, holdings, prices)
-    digest = input_digest((model_file, positions, prices_file), method)
-    return RunInputs(model, holdings, prices, missing, unmodelled, digest)
+    wanted = select_portfolios(model, shard=shard)
+    return inputs_from_files(model, positions, prices_file, method, wanted)
 
 
 def default_run_id(given: str | None, job_name: str | None, digest: str) -> str:
@@ -64,37 +92,3 @@ def default_run_id(given: str | None, job_name: str | None, digest: str) -> str:
     so its orders are written once, and the output file is byte-identical.
     """
     return given or job_name or f"run-{digest[:16]}"
-
-
-def run_to_file(
-    inputs: RunInputs,
-    output: Path,
-    run_id: str,
-    options: RunOptions,
-    *,
-    on_result: Callable[[PortfolioResult], None] | None = None,
-    on_chunk: Callable[[int], None] | None = None,
-) -> RunReport:
-    """Rebalance and write the orders file atomically."""
-    started = time.perf_counter()
-    summary = RunSummary(missing_portfolios=inputs.missing, unmodelled_portfolios=inputs.unmodelled)
-    header = {
-        "runId": run_id,
-        "method": options.method.value,
-        "model": inputs.model.name,
-        "inputDigest": inputs.digest,
-        "ordergenVersion": __version__,
-    }
-    with atomic_text_file(output) as stream:
-        writer = OrdersFileWriter(stream, header)
-        execute(
-            inputs.model,
-            inputs.holdings,
-            inputs.prices,
-            writer,
-            summary,
-            options,
-            on_result=on_result,
-            on_chunk=on_chunk,
-        )
-    return RunReport(run_id, inputs.model.name, summary, time.perf_counter() - started)

@@ -1,4 +1,5 @@
-"""MongoDB for the tests: SecantusDB started once per session, or a real server.
+"""Real servers for the tests: MongoDB (SecantusDB once per session, or a real server)
+and a fake GlobeCo service suite on loopback.
 
 Set `ORDERGEN_TEST_MONGODB_URI` to test against a real mongod instead of SecantusDB.
 Each test gets its own throwaway database, dropped afterwards.
@@ -14,6 +15,7 @@ from pymongo import MongoClient
 
 from ordergen.settings import Settings
 from ordergen.store.connection import Db, connect
+from tests.services.fake_globeco import FakeGlobeCo, serve
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +60,9 @@ def mongo_db(mongo_settings: Settings) -> Iterator[Db]:
     db = connect(mongo_settings)
     yield db
     db.client.close()
+
+
+@pytest.fixture
+def globeco() -> Iterator[FakeGlobeCo]:
+    """A fake GlobeCo suite on 127.0.0.1, stopped after the test."""
+    yield from serve()

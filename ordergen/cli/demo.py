@@ -12,9 +12,12 @@ from ordergen.cli.render import progress_bar, stderr
 from ordergen.demo import generate
 from ordergen.errors import ExitCode
 from ordergen.io.inputs_out import write_inputs
-from ordergen.job import default_run_id, load_file_inputs, run_to_file
+from ordergen.job import default_run_id, load_file_inputs
+from ordergen.observability.logs import configure_logging, renders_json
+from ordergen.observability.run import RunObserver
 from ordergen.optimize.problem import Method
 from ordergen.optimize.solve import resolve_jobs
+from ordergen.runner import run_to_file
 from ordergen.settings import load_settings
 
 
@@ -30,10 +33,14 @@ def demo(
     jobs: int | None = typer.Option(
         None, "--jobs", min=0, help="Solver processes (0 = all cores)."
     ),
+    probe_port: int | None = typer.Option(
+        None, "--probe-port", min=0, max=65535, help="Serve health and /metrics (PROBE_PORT)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON on stdout."),
 ) -> None:
     """Generate demo inputs in --dir, rebalance them, write --dir/orders.json."""
     settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
     data = generate(seed=seed, portfolios=portfolios, securities=securities)
     model_file, positions, prices = write_inputs(directory, data.model, data.summaries, data.prices)
     stderr.print(
@@ -46,9 +53,17 @@ def demo(
         time_limit=settings.optimization_timeout,
     )
     output = directory / "orders.json"
-    with progress_bar(len(inputs.holdings), sys.stderr.isatty()) as advance:
-        report = run_to_file(
-            inputs, output, default_run_id(None, None, inputs.digest), options, on_chunk=advance
+    run_id = default_run_id(None, None, inputs.digest)
+    port = probe_port if probe_port is not None else settings.probe_port
+    with RunObserver(
+        probe_port=port,
+        pushgateway_url=settings.pushgateway_url,
+        per_portfolio_lines=renders_json(settings.log_format),
+    ) as observer:
+        observer.start(
+            run_id=run_id, model=inputs.model.name, method=method.value, portfolios=portfolios
         )
-    # The demo data deliberately include an infeasible portfolio: showing it is success.
-    finish(report, output, as_json, partial_exit=ExitCode.OK)
+        with progress_bar(len(inputs.holdings), sys.stderr.isatty()) as advance:
+            report = run_to_file(inputs, output, run_id, options, observer, advance)
+        # The demo data deliberately include an infeasible portfolio: showing it is success.
+        finish(report, observer, as_json, partial_exit=ExitCode.OK)

@@ -72,7 +72,7 @@ def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[
         yield line, {key.strip(): (value or "").strip() for key, value in row.items()}
 
 
-def _summary_to_holdings(raw: object, where: str) -> Holdings:
+def summary_to_holdings(raw: object, where: str) -> Holdings:
     if not isinstance(raw, Mapping):
         raise InputError(where, raw, "expected a portfolio summary object")
     unknown = sorted(set(raw) - SUMMARY_FIELDS)
@@ -132,7 +132,7 @@ def read_positions(path: Path) -> dict[str, Holdings]:
         )
     for index, item in enumerate(raw):
         where = f"{path}: [{index}]"
-        _add_portfolio(found, _summary_to_holdings(item, where), f"{where}.portfolioId")
+        _add_portfolio(found, summary_to_holdings(item, where), f"{where}.portfolioId")
     return found
 
 

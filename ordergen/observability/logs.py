@@ -82,10 +82,15 @@ def _level_number(level: str) -> int:
     return levels[level.upper()]
 
 
-def _renderer(fmt: str) -> Processor:
+def renders_json(fmt: str) -> bool:
+    """Whether `fmt` gives JSON lines (for machines) rather than console text (for people)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown log format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    if fmt == "json" or (fmt == "auto" and not sys.stderr.isatty()):
+    return fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+
+
+def _renderer(fmt: str) -> Processor:
+    if renders_json(fmt):
         return structlog.processors.JSONRenderer()
     # Tracebacks arrive as redacted text (see configure_logging), not as rich frames.
     return structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)

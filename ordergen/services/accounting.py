@@ -8,7 +8,7 @@ import httpx
 
 from ordergen.domain.holdings import Holdings
 from ordergen.errors import InputError, ServiceError
-from ordergen.io.files import _summary_to_holdings
+from ordergen.io.files import summary_to_holdings
 from ordergen.services.client import ServiceClient
 
 SERVICE = "portfolio-accounting"
@@ -49,7 +49,7 @@ def fetch_summary(client: ServiceClient, portfolio_id: str) -> Holdings:
         answer = client.get(path, accept=_answers)
         if answer.status != 200:
             return Holdings(portfolio_id, Decimal(0), {}, has_record=False)
-        holdings = _summary_to_holdings(answer.body, "summary")
+        holdings = summary_to_holdings(answer.body, "summary")
         if holdings.portfolio_id != portfolio_id:
             raise InputError("summary.portfolioId", holdings.portfolio_id, "not the one asked for")
     except InputError as exc:

@@ -17,7 +17,8 @@ from ordergen.services.client import (
     one_line,
     status_in,
 )
-from ordergen.store.submissions import ACCEPTED, FAILED, REJECTED, SUBMITTING, Outcome
+from ordergen.store.orders import ACCEPTED, FAILED, REJECTED, SUBMITTING
+from ordergen.store.submissions import Outcome
 
 SERVICE = "order-service"
 ORDERS_PATH = "/api/v1/orders"

@@ -15,17 +15,8 @@ from ordergen.services.options import ServiceOptions
 from ordergen.services.order_service import SERVICE, order_payload, post_orders
 from ordergen.settings import Settings
 from ordergen.store.connection import Db, Document
-from ordergen.store.submissions import (
-    ACCEPTED,
-    FAILED,
-    REJECTED,
-    SUBMITTING,
-    Outcome,
-    claim,
-    record,
-    scan_run_orders,
-    state_of,
-)
+from ordergen.store.orders import ACCEPTED, FAILED, REJECTED, SUBMITTING
+from ordergen.store.submissions import Outcome, claim, record, scan_run_orders, state_of
 
 MAX_MESSAGES = 20
 IN_DOUBT_MESSAGE = (

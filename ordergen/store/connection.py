@@ -79,6 +79,14 @@ def connect(settings: Settings) -> Db:
     return client[settings.database_name]
 
 
+def ping(db: Db) -> bool:
+    """True when the server answers a ping (the readiness probe's question)."""
+    try:
+        return bool(db.client.admin.command("ping").get("ok"))
+    except PyMongoError:
+        return False
+
+
 @contextmanager
 def open_database(settings: Settings) -> Iterator[Db]:
     """`connect`, and close the client when the block ends."""

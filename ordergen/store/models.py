@@ -205,9 +205,10 @@ class ModelRepository:
         """Add a security to the model (one already there is an `InputError`)."""
         position = {
             "securityId": security_id,
-            "target": target,
-            "lowDrift": low_drift,
-            "highDrift": high_drift,
+            # As text, so a rejected value reads `target='0.97'`, not `Decimal('0.97')`.
+            "target": f"{target:f}",
+            "lowDrift": f"{low_drift:f}",
+            "highDrift": f"{high_drift:f}",
         }
 
         def edit(raw: Document) -> Document:
@@ -230,7 +231,7 @@ class ModelRepository:
     ) -> InvestmentModel:
         """Change a position's target and/or drifts; a target of 0 removes it."""
         given = {"target": target, "lowDrift": low_drift, "highDrift": high_drift}
-        changes = {key: value for key, value in given.items() if value is not None}
+        changes = {key: f"{value:f}" for key, value in given.items() if value is not None}
         if not changes:
             raise InputError("position", security_id, "nothing to update: give a target or drift")
 

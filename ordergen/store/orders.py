@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
 from ordergen.domain.results import PortfolioResult
 from ordergen.io.orders_json import portfolio_document
@@ -25,7 +26,11 @@ from ordergen.store.connection import Db, Document, database_errors
 from ordergen.store.schema import ORDERS, PORTFOLIO_STATE, RUN_PORTFOLIOS
 
 DEFAULT_BATCH = 5000
-PENDING = "pending"
+# Submission states (see ordergen.store.submissions); only these may still be rewritten.
+PENDING, SUBMITTING, ACCEPTED = "pending", "submitting", "accepted"
+REJECTED, FAILED = "rejected", "failed"
+RESENDABLE = (PENDING, REJECTED, FAILED)
+DUPLICATE_KEY = 11000
 WHOLE_RUN = "0/1"
 
 
@@ -79,7 +84,9 @@ class MongoResultSink:
             key = order_id(self._run_id, portfolio_id, order["securityId"])
             self._orders.append(
                 UpdateOne(
-                    {"_id": key},
+                    # An order already sent (or in doubt) is left as it was sent: the
+                    # filter misses it and the upsert's insert fails as a duplicate.
+                    {"_id": key, "submission.state": {"$in": list(RESENDABLE)}},
                     {
                         "$set": {**owner, **order, "shard": self._shard, "attempt": self._attempt},
                         "$setOnInsert": {"createdAt": created, "submission": {"state": PENDING}},
@@ -117,7 +124,7 @@ class MongoResultSink:
                 "runId": self._run_id,
                 "shard": self._shard,
                 "attempt": {"$ne": self._attempt},
-                "submission.state": PENDING,
+                "submission.state": {"$in": list(RESENDABLE)},
             }
         )
 
@@ -129,7 +136,12 @@ class MongoResultSink:
             (PORTFOLIO_STATE, self._state),
         ):
             if requests:
-                self._db[collection].bulk_write(requests, ordered=False)
+                try:
+                    self._db[collection].bulk_write(requests, ordered=False)
+                except BulkWriteError as exc:
+                    errors = exc.details.get("writeErrors", [])
+                    if any(error.get("code") != DUPLICATE_KEY for error in errors) or not errors:
+                        raise
         self._results, self._orders, self._state = [], [], []
 
 

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from ordergen.batch import Shard
 from ordergen.errors import InputError, NotFoundError
 from ordergen.store.connection import Db, Document, database_errors
-from ordergen.store.schema import RUN_PORTFOLIOS, RUNS
+from ordergen.store.schema import RUN_PORTFOLIOS, RUN_PRICES, RUNS
 
 RUNNING, COMPLETED, PARTIAL, FAILED = "running", "completed", "partial", "failed"
 FINISHED = (COMPLETED, PARTIAL, FAILED)
@@ -49,6 +50,11 @@ def _settled(shards: list[Document]) -> Document:
         "portfolios": sum(entry.get("summary", {}).get("portfolios", 0) for entry in shards),
         "byStatus": dict(by_status),
         "orders": sum(entry.get("summary", {}).get("orders", 0) for entry in shards),
+        "failedServices": {
+            service: reason
+            for entry in shards
+            for service, reason in entry.get("summary", {}).get("failedServices", {}).items()
+        },
     }
 
 
@@ -58,6 +64,7 @@ class RunRepository:
     def __init__(self, db: Db) -> None:
         self._runs = db[RUNS]
         self._results = db[RUN_PORTFOLIOS]
+        self._prices = db[RUN_PRICES]
 
     @database_errors()
     def start(
@@ -84,12 +91,19 @@ class RunRepository:
             "status": RUNNING,
             f"shards.{part.index}": {"status": RUNNING, "startedAt": now, "portfolios": portfolios},
         }
-        if prices is not None:
-            fields["prices"] = {sid: f"{price:f}" for sid, price in sorted(prices.items())}
+        # One key per security, so shards of one run add to the record, never replace it.
+        for security_id, price in sorted((prices or {}).items()):
+            fields[f"prices.{security_id}"] = f"{price:f}"
         update = {
             "$set": fields,
             "$setOnInsert": {"startedAt": now},
-            "$unset": {"endedAt": "", "portfolios": "", "byStatus": "", "orders": ""},
+            "$unset": {
+                "endedAt": "",
+                "portfolios": "",
+                "byStatus": "",
+                "orders": "",
+                "failedServices": "",
+            },
             "$inc": {"revision": 1},
         }
         # model and shardCount are in the filter, so the upsert inserts them, and a run
@@ -152,6 +166,43 @@ class RunRepository:
         self._runs.update_one(
             {"_id": run_id, "revision": run["revision"]}, {"$set": _settled(shards)}
         )
+
+    @database_errors()
+    def claim_prices(self, run_id: str, prices: Mapping[str, Decimal]) -> dict[str, Decimal]:
+        """The run's price of each security in `prices`: the first recorded one wins.
+
+        Shards of a run, and re-runs after a crash, fetch prices separately and the
+        pricing service answers differently each time; claiming makes every
+        portfolio of the run use one price per security.
+        """
+        if prices:
+            self._prices.bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": f"{run_id}:{security_id}"},
+                        {
+                            "$setOnInsert": {
+                                "runId": run_id,
+                                "securityId": security_id,
+                                "price": f"{price:f}",
+                            }
+                        },
+                        upsert=True,
+                    )
+                    for security_id, price in sorted(prices.items())
+                ],
+                ordered=False,
+            )
+        recorded = self.recorded_prices(run_id)
+        return {security_id: recorded[security_id] for security_id in prices}
+
+    @database_errors()
+    def recorded_prices(self, run_id: str) -> dict[str, Decimal]:
+        """Every price claimed so far by the run (none for a new run id)."""
+        return {
+            document["securityId"]: Decimal(document["price"])
+            for document in self._prices.find({"runId": run_id})
+        }
 
     @database_errors()
     def get(self, run_id: str) -> Document:

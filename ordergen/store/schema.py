@@ -9,6 +9,7 @@ RUNS = "runs"
 RUN_PORTFOLIOS = "run_portfolios"
 ORDERS = "orders"
 PORTFOLIO_STATE = "portfolio_state"
+RUN_PRICES = "run_prices"
 
 INDEXES: Mapping[str, Sequence[IndexModel]] = {
     MODELS: (
@@ -30,6 +31,7 @@ INDEXES: Mapping[str, Sequence[IndexModel]] = {
             name="runId_portfolioId_securityId",
         ),
     ),
+    RUN_PRICES: (IndexModel([("runId", ASCENDING)], name="runId"),),
     # portfolio_state is only ever read and written by _id (the portfolio id).
     PORTFOLIO_STATE: (),
 }

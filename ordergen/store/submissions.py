@@ -24,11 +24,9 @@ from typing import Any
 from pymongo import UpdateOne
 
 from ordergen.store.connection import Db, Document, database_errors
-from ordergen.store.orders import PENDING
+from ordergen.store.orders import PENDING, RESENDABLE, SUBMITTING
 from ordergen.store.schema import ORDERS
 
-SUBMITTING, ACCEPTED, REJECTED, FAILED = "submitting", "accepted", "rejected", "failed"
-RESENDABLE = (PENDING, REJECTED, FAILED)
 # What the sender needs from an order document.
 ORDER_FIELDS = {
     "portfolioId": 1,

@@ -125,6 +125,19 @@ def test_a_rerun_drops_pending_orders_it_no_longer_makes_but_keeps_submitted_one
     assert orders[order_id("r1", gid("P2"), gid("S"))]["side"] == BUY
 
 
+def test_a_rerun_never_rewrites_a_sent_order_and_sweeps_stale_unsent_ones(mongo_db: Db) -> None:
+    write(mongo_db, "r1", RESULTS)
+    accepted, rejected = order_id("r1", gid("P1"), gid("S")), order_id("r1", gid("P1"), gid("B"))
+    mongo_db[ORDERS].update_one({"_id": accepted}, {"$set": {"submission.state": "accepted"}})
+    mongo_db[ORDERS].update_one({"_id": rejected}, {"$set": {"submission.state": "rejected"}})
+    # Second attempt: P1 would now buy 5 S and no longer trade B.
+    write(mongo_db, "r1", [result("P1", ("S", BUY, 5)), *RESULTS[1:]])
+    orders = {o["_id"]: o for o in orders_for_run(mongo_db, "r1")}
+    assert orders[accepted]["quantity"] == 3  # as it was sent
+    assert rejected not in orders  # never sent successfully, and no longer wanted
+    assert len(orders) == 2
+
+
 def test_a_shard_attempt_sweeps_only_its_own_shard(mongo_db: Db) -> None:
     for shard, item in (("0/2", RESULTS[0]), ("1/2", RESULTS[1])):
         sink = MongoResultSink(mongo_db, "r1", model_name="growth", shard=shard)

@@ -156,3 +156,34 @@ def test_list_latest_first_filtered_by_model_without_prices(runs: RunRepository)
     assert all("prices" not in r for r in runs.list())
     with pytest.raises(NotFoundError):
         runs.get("nope")
+
+
+def test_the_first_claimed_price_of_a_security_wins_for_the_whole_run(
+    runs: RunRepository,
+) -> None:
+    first = runs.claim_prices("r1", {gid("S"): Decimal("10.01"), gid("B"): Decimal("20")})
+    assert first == {gid("S"): Decimal("10.01"), gid("B"): Decimal("20")}
+    # Another shard (or a re-run) fetched a new random price for S and a new security X.
+    second = runs.claim_prices("r1", {gid("S"): Decimal("10.99"), gid("X"): Decimal("5.5")})
+    assert second == {gid("S"): Decimal("10.01"), gid("X"): Decimal("5.5")}
+    assert runs.recorded_prices("r1") == {
+        gid("S"): Decimal("10.01"),
+        gid("B"): Decimal("20"),
+        gid("X"): Decimal("5.5"),
+    }
+    assert runs.recorded_prices("r2") == {}
+    assert runs.claim_prices("r2", {}) == {}
+
+
+def test_shards_add_their_prices_to_the_run_record(runs: RunRepository) -> None:
+    for index, label in enumerate("AB"):
+        runs.start(
+            "r1",
+            model="m",
+            method="auto",
+            input_digest="abc",
+            shard=f"{index}/2",
+            portfolios=1,
+            prices={gid(label): Decimal("1.5")},
+        )
+    assert runs.get("r1")["prices"] == {gid("A"): "1.5", gid("B"): "1.5"}
