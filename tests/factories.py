@@ -5,6 +5,7 @@ from typing import Any
 
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.model import InvestmentModel, validate_model
+from ordergen.domain.results import Drift, Order, PortfolioResult
 
 
 def gid(label: str) -> str:
@@ -40,3 +41,25 @@ def holdings(portfolio: str, cash: str, **quantities: int) -> Holdings:
 
 def prices(**by_label: str) -> dict[str, Decimal]:
     return {gid(label): Decimal(value) for label, value in by_label.items()}
+
+
+def result(
+    portfolio: str,
+    *orders: tuple[str, str, int],
+    status: str = "ok",
+    drifts: tuple[Drift, ...] = (),
+    worst_drifts: tuple[Decimal | None, Decimal | None] = (None, None),
+) -> PortfolioResult:
+    """A result with orders given as (security label, side, quantity), all at price 12.50."""
+    return PortfolioResult(
+        portfolio_id=gid(portfolio),
+        status=status,
+        market_value=Decimal("1000.000"),
+        orders=tuple(
+            Order(gid(label), side, units, Decimal("12.50")) for label, side, units in orders
+        ),
+        drifts=drifts,
+        worst_drift_before=worst_drifts[0],
+        worst_drift_after=worst_drifts[1],
+        message="" if status == "ok" else "bands cannot be met",
+    )

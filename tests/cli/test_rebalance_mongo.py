@@ -33,13 +33,17 @@ def invoke(*args: str) -> Any:
     return runner.invoke(app, ["rebalance", "--jobs", "1", *args])
 
 
+def store_demo(db: Db, folder: Path, seed: int, portfolios: int) -> tuple[Path, Path, str]:
+    """A demo model stored in MongoDB; its positions and prices as files in `folder`."""
+    data = generate(seed=seed, portfolios=portfolios, securities=10)
+    _, positions, prices = write_inputs(folder, data.model, data.summaries, data.prices)
+    ModelRepository(db).create(validate_model(data.model))
+    return positions, prices, data.model["name"]
+
+
 @pytest.fixture
 def stored(mongo_env: Settings, mongo_db: Db, tmp_path: Path) -> tuple[Path, Path, str]:
-    """A demo model stored in MongoDB, its positions and prices as files."""
-    data = generate(seed=5, portfolios=40, securities=8)
-    _, positions, prices = write_inputs(tmp_path, data.model, data.summaries, data.prices)
-    ModelRepository(mongo_db).create(validate_model(data.model))
-    return positions, prices, data.model["name"]
+    return store_demo(mongo_db, tmp_path, seed=5, portfolios=40)
 
 
 def orders_of(db: Db, run_id: str) -> dict[tuple[str, str], tuple[str, int]]:
@@ -212,10 +216,7 @@ def ordergen_process(settings: Settings, *args: str) -> subprocess.Popen[str]:
 
 @pytest.fixture
 def big(mongo_settings: Settings, mongo_db: Db, tmp_path: Path) -> tuple[Path, Path, str]:
-    data = generate(seed=9, portfolios=3000, securities=10)
-    _, positions, prices = write_inputs(tmp_path, data.model, data.summaries, data.prices)
-    ModelRepository(mongo_db).create(validate_model(data.model))
-    return positions, prices, data.model["name"]
+    return store_demo(mongo_db, tmp_path, seed=9, portfolios=3000)
 
 
 @pytest.mark.slow
@@ -244,42 +245,53 @@ def test_shards_in_parallel_processes_add_up_to_one_run(
 
 
 @pytest.mark.slow
-def test_a_run_killed_mid_way_completes_on_a_rerun_without_duplicates(
+def test_a_stopped_and_a_killed_run_complete_on_a_rerun_without_duplicates(
     big: tuple[Path, Path, str], mongo_settings: Settings, mongo_db: Db
 ) -> None:
     positions, prices, name = big
     files = ("--model", name, "--positions", str(positions), "--prices", str(prices))
-    victim = ordergen_process(mongo_settings, *files, "--run-id", "crash")
-    deadline = time.monotonic() + 300
-    while count_orders(mongo_db, "crash") == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    victim.send_signal(signal.SIGKILL)
-    victim.communicate(timeout=60)
+    runs = RunRepository(mongo_db)
+
+    def interrupt(how: signal.Signals) -> int:
+        """Start the run, send `how` once it has stored orders of its own; the exit code."""
+        earlier = set(mongo_db[ORDERS].distinct("attempt", {"runId": "crash"}))
+        victim = ordergen_process(mongo_settings, *files, "--run-id", "crash")
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if set(mongo_db[ORDERS].distinct("attempt", {"runId": "crash"})) - earlier:
+                break
+            time.sleep(0.05)
+        victim.send_signal(how)
+        victim.communicate(timeout=60)
+        return victim.returncode
+
+    # Kubernetes stops a pod with SIGTERM: the attempt is recorded as failed.
+    assert interrupt(signal.SIGTERM) == 128 + signal.SIGTERM
+    assert runs.get("crash")["shards"]["0"]["status"] == "failed"
+    # SIGKILL (OOM, node loss) leaves no chance to record anything.
+    assert interrupt(signal.SIGKILL) == -signal.SIGKILL
+    assert runs.get("crash")["status"] == "running"
     partial = count_orders(mongo_db, "crash")
-    assert RunRepository(mongo_db).get("crash")["status"] == "running"  # it never finished
     rerun = ordergen_process(mongo_settings, *files, "--run-id", "crash")
     _, stderr = rerun.communicate(timeout=600)
     assert rerun.returncode in (ExitCode.OK, ExitCode.PARTIAL), stderr
     clean = ordergen_process(mongo_settings, *files, "--run-id", "clean")
     clean.communicate(timeout=600)
     assert orders_of(mongo_db, "crash") == orders_of(mongo_db, "clean")
-    total = count_orders(mongo_db, "crash")
-    assert 0 < partial < total
+    assert 0 < partial < count_orders(mongo_db, "crash")
     assert mongo_db[RUN_PORTFOLIOS].count_documents({"runId": "crash"}) == 3000
-    assert RunRepository(mongo_db).get("crash")["status"] in ("completed", "partial")
+    assert runs.get("crash")["status"] in ("completed", "partial")
 
 
 @pytest.mark.slow
 def test_ten_thousand_portfolios_end_to_end(
     mongo_env: Settings, mongo_db: Db, tmp_path: Path
 ) -> None:
-    data = generate(seed=13, portfolios=10_000, securities=10)
-    _, positions, prices = write_inputs(tmp_path, data.model, data.summaries, data.prices)
-    ModelRepository(mongo_db).create(validate_model(data.model))
+    positions, prices, name = store_demo(mongo_db, tmp_path, seed=13, portfolios=10_000)
     started = time.perf_counter()
     result = invoke(
         "--model",
-        data.model["name"],
+        name,
         "--positions",
         str(positions),
         "--prices",

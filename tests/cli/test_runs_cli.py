@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from ordergen.cli.main import app
-from ordergen.domain.results import BUY, SELL, Drift, Order, PortfolioResult
+from ordergen.domain.results import BUY, SELL, Drift, PortfolioResult
 from ordergen.errors import ExitCode
 from ordergen.settings import Settings
 from ordergen.store.connection import Db
@@ -16,6 +16,7 @@ from ordergen.store.orders import MongoResultSink, order_id
 from ordergen.store.runs import RunRepository
 from ordergen.store.schema import ORDERS
 from tests.factories import gid
+from tests.factories import result as factory_result
 
 runner = CliRunner()
 
@@ -32,18 +33,10 @@ DRIFT = Drift(
 
 
 def result(portfolio: str, *orders: tuple[str, str, int], status: str = "ok") -> PortfolioResult:
-    """A result with orders given as (security label, side, quantity), all at price 12.50."""
-    return PortfolioResult(
-        portfolio_id=gid(portfolio),
-        status=status,
-        market_value=Decimal("1000.000"),
-        orders=tuple(
-            Order(gid(label), side, units, Decimal("12.50")) for label, side, units in orders
-        ),
-        drifts=(DRIFT,),
-        worst_drift_before=Decimal("0.1211"),
-        worst_drift_after=Decimal("0.0625") if status == "ok" else None,
-        message="" if status == "ok" else "bands cannot be met",
+    """A factory result carrying S's drift and the worst drifts before and after."""
+    after = Decimal("0.0625") if status == "ok" else None
+    return factory_result(
+        portfolio, *orders, status=status, drifts=(DRIFT,), worst_drifts=(Decimal("0.1211"), after)
     )
 
 

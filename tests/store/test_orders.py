@@ -1,7 +1,6 @@
 """MongoResultSink: idempotent re-runs, kept submission states, bounded batches, 10k portfolios."""
 
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -9,27 +8,13 @@ import pytest
 
 from ordergen.batch import RunOptions, rebalance
 from ordergen.demo import generate
-from ordergen.domain.results import BUY, SELL, Order, PortfolioResult
+from ordergen.domain.results import BUY, SELL, PortfolioResult
 from ordergen.io.inputs_out import write_inputs
 from ordergen.job import load_file_inputs
 from ordergen.store.connection import Db
 from ordergen.store.orders import MongoResultSink, count_orders, order_id, orders_for_run
 from ordergen.store.schema import ORDERS, PORTFOLIO_STATE, RUN_PORTFOLIOS
-from tests.factories import gid
-
-
-def result(portfolio: str, *orders: tuple[str, str, int], status: str = "ok") -> PortfolioResult:
-    """A result with orders given as (security label, side, quantity), all at price 12.50."""
-    return PortfolioResult(
-        portfolio_id=gid(portfolio),
-        status=status,
-        market_value=Decimal("1000.000"),
-        orders=tuple(
-            Order(gid(label), side, units, Decimal("12.50")) for label, side, units in orders
-        ),
-        message="" if status == "ok" else "bands cannot be met",
-    )
-
+from tests.factories import gid, result
 
 RESULTS = [
     result("P1", ("S", BUY, 3), ("B", SELL, 2)),
