@@ -99,6 +99,13 @@ class ModelRepository:
         )
 
     def _check_version(self, document: Document, expected_version: int) -> None:
+        if expected_version > document["version"]:  # a typo, not a lost race
+            raise InputError(
+                "version",
+                expected_version,
+                f"model {document['name']!r} is at version {document['version']}; "
+                "give the version you read",
+            )
         if document["version"] != expected_version:
             raise self._stale(document, expected_version)
 

@@ -217,9 +217,12 @@ def test_position_and_portfolio_edits(repo: ModelRepository) -> None:
 def test_delete_with_and_without_a_version(repo: ModelRepository, mongo_db: Db) -> None:
     repo.create(model("a"))
     repo.create(model("b"))
-    with pytest.raises(ConflictError, match="version 2 is stale, version 1 is current"):
-        repo.delete("a", expected_version=2)
-    repo.delete("a", expected_version=1)
+    repo.replace("a", model("a", portfolios=(gid("Z"),)), expected_version=1)
+    with pytest.raises(ConflictError, match="version 1 is stale, version 2 is current"):
+        repo.delete("a", expected_version=1)
+    with pytest.raises(InputError, match="is at version 2"):
+        repo.delete("a", expected_version=3)
+    repo.delete("a", expected_version=2)
     repo.delete("b")
     assert mongo_db[MODELS].count_documents({}) == 0
     with pytest.raises(NotFoundError):
@@ -270,3 +273,10 @@ def test_mark_rebalanced_keeps_the_latest_time_and_the_version(repo: ModelReposi
     assert stored_model.version == 1
     with pytest.raises(NotFoundError):
         repo.mark_rebalanced("nope", later)
+
+
+def test_a_version_that_never_existed_is_an_input_error(repo: ModelRepository) -> None:
+    repo.create(model())
+    with pytest.raises(InputError, match="is at version 1; give the version you read"):
+        repo.replace("growth", model(), expected_version=7)
+    assert repo.get("growth").version == 1
