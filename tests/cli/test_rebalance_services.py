@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ordergen.cli.main import app
-from ordergen.domain.model import InvestmentModel
+from ordergen.domain.model import InvestmentModel, model_to_document
 from ordergen.errors import ExitCode
 from ordergen.settings import Settings
 from ordergen.store.connection import Db
@@ -142,3 +142,20 @@ def test_a_sharded_services_run_needs_a_shared_run_id(
     assert result.exit_code == ExitCode.INPUT
     assert "--run-id" in result.output
     assert globeco.count(SUMMARY) == 0
+
+
+def test_services_to_a_json_file_need_no_database(
+    globeco: FakeGlobeCo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    point_at(monkeypatch, globeco.url)
+    monkeypatch.setenv("DATABASE_URL", "mongodb://127.0.0.1:1/")  # would fail if it were used
+    monkeypatch.setenv("DATABASE_TIMEOUT_SECONDS", "0.2")
+    model = suite(globeco)
+    model_file = tmp_path / "model.json"
+    model_file.write_text(json.dumps(model_to_document(model)))
+    output = tmp_path / "orders.json"
+    result = invoke("--model-file", str(model_file), "--output", str(output))
+    assert result.exit_code in (ExitCode.OK, ExitCode.PARTIAL), result.output
+    document = json.loads(output.read_text())
+    assert [p["portfolioId"] for p in document["portfolios"]] == list(model.portfolios)
+    assert globeco.count(SUMMARY) == 3
