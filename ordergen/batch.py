@@ -157,13 +157,16 @@ def rebalance(
     prices: Mapping[str, Decimal],
     options: RunOptions = RunOptions(),
     on_chunk: Callable[[int], None] | None = None,
+    unpriced: Mapping[str, str] | None = None,
 ) -> Iterator[PortfolioResult]:
     """Rebalance each of `holdings` against `model`; one result each, in order.
 
     A portfolio holding a security without a price is an `error` naming it; a model
     security without a price makes every portfolio an `error`. `on_chunk(n)` is called
-    after each chunk of n portfolios is solved (progress, heartbeat).
+    after each chunk of n portfolios is solved (progress, heartbeat). `unpriced` says
+    why a security has no price (for example "no ticker"), for the error message.
     """
+    reasons = unpriced or {}
     absent = [sid for sid in model.security_ids if sid not in prices]
     terms = None if absent else _terms(model, prices)
     targets = {p.security_id: p.target for p in model.positions}
@@ -176,12 +179,15 @@ def rebalance(
             if item.load_error is not None:
                 results[row] = _unsolved(item, Status.ERROR, item.load_error, None)
                 continue
-            unpriced = sorted(
+            held_unpriced = sorted(
                 sid for sid, units in item.quantities.items() if units and sid not in prices
             )
-            if absent or unpriced:
-                sid = (absent or unpriced)[0]
-                results[row] = _unsolved(item, Status.ERROR, f"no price for security {sid}", None)
+            if absent or held_unpriced:
+                sid = (absent or held_unpriced)[0]
+                why = f" ({reasons[sid]})" if sid in reasons else ""
+                results[row] = _unsolved(
+                    item, Status.ERROR, f"no price for security {sid}{why}", None
+                )
                 continue
             mv = market_value(item, prices)
             if mv == 0 and not any(item.quantities.values()):

@@ -22,7 +22,8 @@ class RunInputs:
     """Everything a run needs, validated.
 
     `failed_services` names the services that failed while loading (service name ->
-    reason); the portfolios that needed them carry a `load_error`.
+    reason); the portfolios that needed them carry a `load_error`. `unpriced` says why
+    a security has no price (security id -> reason).
     """
 
     model: InvestmentModel
@@ -32,6 +33,7 @@ class RunInputs:
     unmodelled: list[str]
     digest: str
     failed_services: Mapping[str, str] = field(default_factory=dict)
+    unpriced: Mapping[str, str] = field(default_factory=dict)
 
 
 def model_fingerprint(model: InvestmentModel) -> str:

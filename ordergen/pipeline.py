@@ -28,9 +28,10 @@ def execute(
     *,
     on_result: Callable[[PortfolioResult], None] | None = None,
     on_chunk: Callable[[int], None] | None = None,
+    unpriced: Mapping[str, str] | None = None,
 ) -> RunSummary:
     """Solve every portfolio, stream each result to `sink`, close it with the summary."""
-    for result in rebalance(model, holdings, prices, options, on_chunk=on_chunk):
+    for result in rebalance(model, holdings, prices, options, on_chunk=on_chunk, unpriced=unpriced):
         summary.add(result)
         sink.add(result)
         if on_result is not None:

@@ -80,6 +80,7 @@ def _solve(
         options,
         on_result=observer.on_result,
         on_chunk=on_chunk,
+        unpriced=inputs.unpriced,
     )
 
 

@@ -137,6 +137,7 @@ def load_inputs(
         [],
         digest,
         loaded.failed_services,
+        loaded.unpriced,
     )
     if snapshot is not None:
         write_snapshot(snapshot, chosen_model, replace(loaded, prices=used_prices))

@@ -159,3 +159,19 @@ def test_services_to_a_json_file_need_no_database(
     document = json.loads(output.read_text())
     assert [p["portfolioId"] for p in document["portfolios"]] == list(model.portfolios)
     assert globeco.count(SUMMARY) == 3
+
+
+def test_a_held_security_without_a_ticker_fails_its_portfolio_with_the_reason(
+    globeco: FakeGlobeCo,
+    stored_suite: InvestmentModel,
+    mongo_db: Db,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    point_at(monkeypatch, globeco.url)
+    del globeco.tickers[gid("X")]  # held by P1 only
+    result = invoke("--model", stored_suite.name, "--run-id", "gap", "--json")
+    assert result.exit_code == ExitCode.PARTIAL, result.output
+    details = {d["portfolioId"]: d for d in RunRepository(mongo_db).portfolio_results("gap")}
+    assert details[gid("P1")]["status"] == "error"
+    assert details[gid("P1")]["message"] == f"no price for security {gid('X')} (no ticker)"
+    assert details[gid("P3")]["status"] == "ok"
