@@ -33,6 +33,11 @@ def invoke(*args: str) -> Any:
     return runner.invoke(app, ["rebalance", "--jobs", "1", *args])
 
 
+def input_flags(positions: Path, prices: Path, name: str) -> tuple[str, ...]:
+    """The flags naming a stored model and its input files."""
+    return ("--model", name, "--positions", str(positions), "--prices", str(prices))
+
+
 def store_demo(db: Db, folder: Path, seed: int, portfolios: int) -> tuple[Path, Path, str]:
     """A demo model stored in MongoDB; its positions and prices as files in `folder`."""
     data = generate(seed=seed, portfolios=portfolios, securities=10)
@@ -57,17 +62,7 @@ def test_a_stored_model_is_rebalanced_into_mongodb_and_the_run_recorded(
     stored: tuple[Path, Path, str], mongo_db: Db, tmp_path: Path
 ) -> None:
     positions, prices, name = stored
-    result = invoke(
-        "--model",
-        name,
-        "--positions",
-        str(positions),
-        "--prices",
-        str(prices),
-        "--run-id",
-        "r1",
-        "--json",
-    )
+    result = invoke(*input_flags(positions, prices, name), "--run-id", "r1", "--json")
     assert result.exit_code in (ExitCode.OK, ExitCode.PARTIAL), result.output
     summary = json.loads(result.stdout)
     run = RunRepository(mongo_db).get("r1")
@@ -103,7 +98,7 @@ def test_running_the_same_run_id_again_writes_each_order_once(
     stored: tuple[Path, Path, str], mongo_db: Db
 ) -> None:
     positions, prices, name = stored
-    args = ("--model", name, "--positions", str(positions), "--prices", str(prices))
+    args = input_flags(positions, prices, name)
     invoke(*args, "--run-id", "r1")
     first = orders_of(mongo_db, "r1")
     again = invoke(*args, "--run-id", "r1")
@@ -117,7 +112,7 @@ def test_without_a_run_id_the_same_inputs_are_the_same_run(
     stored: tuple[Path, Path, str], mongo_db: Db
 ) -> None:
     positions, prices, name = stored
-    args = ("--model", name, "--positions", str(positions), "--prices", str(prices), "--json")
+    args = (*input_flags(positions, prices, name), "--json")
     first = json.loads(invoke(*args).stdout)["runId"]
     second = json.loads(invoke(*args).stdout)["runId"]
     assert first == second
@@ -129,17 +124,8 @@ def test_a_portfolio_is_rebalanced_in_the_model_that_holds_it(
 ) -> None:
     positions, prices, name = stored
     portfolio = ModelRepository(mongo_db).get(name).portfolios[3]
-    result = invoke(
-        "--portfolio",
-        portfolio,
-        "--positions",
-        str(positions),
-        "--prices",
-        str(prices),
-        "--run-id",
-        "one",
-        "--json",
-    )
+    files = ("--portfolio", portfolio, "--positions", str(positions), "--prices", str(prices))
+    result = invoke(*files, "--run-id", "one", "--json")
     assert result.exit_code in (ExitCode.OK, ExitCode.PARTIAL), result.output
     assert json.loads(result.stdout)["portfolios"] == 1
     assert {key[0] for key in orders_of(mongo_db, "one")} <= {portfolio}
@@ -147,16 +133,7 @@ def test_a_portfolio_is_rebalanced_in_the_model_that_holds_it(
     other = model_doc([("S", "0.5", "0.1", "0.1")], [], name="other")
     other["portfolios"] = [portfolio]
     ModelRepository(mongo_db).create(validate_model(other))
-    clash = invoke(
-        "--portfolio",
-        portfolio,
-        "--positions",
-        str(positions),
-        "--prices",
-        str(prices),
-        "--run-id",
-        "two",
-    )
+    clash = invoke(*files, "--run-id", "two")
     assert clash.exit_code == ExitCode.INPUT
     assert name in clash.output and "other" in clash.output
     assert count_orders(mongo_db, "two") == 0
@@ -224,7 +201,7 @@ def test_shards_in_parallel_processes_add_up_to_one_run(
     big: tuple[Path, Path, str], mongo_settings: Settings, mongo_db: Db
 ) -> None:
     positions, prices, name = big
-    files = ("--model", name, "--positions", str(positions), "--prices", str(prices))
+    files = input_flags(positions, prices, name)
     whole = ordergen_process(mongo_settings, *files, "--run-id", "whole")
     whole.communicate(timeout=600)
     shards = [
@@ -249,7 +226,7 @@ def test_a_stopped_and_a_killed_run_complete_on_a_rerun_without_duplicates(
     big: tuple[Path, Path, str], mongo_settings: Settings, mongo_db: Db
 ) -> None:
     positions, prices, name = big
-    files = ("--model", name, "--positions", str(positions), "--prices", str(prices))
+    files = input_flags(positions, prices, name)
     runs = RunRepository(mongo_db)
 
     def interrupt(how: signal.Signals) -> int:
@@ -289,17 +266,7 @@ def test_ten_thousand_portfolios_end_to_end(
 ) -> None:
     positions, prices, name = store_demo(mongo_db, tmp_path, seed=13, portfolios=10_000)
     started = time.perf_counter()
-    result = invoke(
-        "--model",
-        name,
-        "--positions",
-        str(positions),
-        "--prices",
-        str(prices),
-        "--run-id",
-        "big",
-        "--json",
-    )
+    result = invoke(*input_flags(positions, prices, name), "--run-id", "big", "--json")
     seconds = time.perf_counter() - started
     assert result.exit_code in (ExitCode.OK, ExitCode.PARTIAL), result.output
     summary = json.loads(result.stdout)
