@@ -2,7 +2,8 @@
 
 import json
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import typer
 from ordergen.batch import RunOptions, Shard
 from ordergen.cli.app import app
 from ordergen.cli.render import progress_bar, stderr, summary_table
-from ordergen.errors import ExitCode, InputError
+from ordergen.errors import DatabaseError, ExitCode, InputError
 from ordergen.observability.logs import configure_logging, renders_json
 from ordergen.observability.run import RunObserver
 from ordergen.optimize.problem import Method
@@ -57,6 +58,21 @@ def _chosen_sink(sink: Sink | None, output: Path | None) -> Sink:
     if chosen is not Sink.JSON and output is not None:
         raise InputError("--output", str(output), f"only the json sink writes a file, not {chosen}")
     return chosen
+
+
+@contextmanager
+def _database(settings: Settings, *, hint: bool) -> Iterator[Db]:
+    """The database; when the user never asked for it, an unreachable one says so."""
+    try:
+        with open_database(settings) as db:
+            yield db
+    except DatabaseError as exc:
+        if not hint or not str(exc).startswith("cannot reach"):
+            raise
+        raise DatabaseError(
+            f"{exc} (without --output the orders go to MongoDB; "
+            "give --output FILE to write them as JSON)"
+        ) from exc
 
 
 def _observer(settings: Settings, probe_port: int | None, db: Db | None) -> RunObserver:
@@ -120,7 +136,7 @@ def rebalance(
     )
     needs_db = chosen_sink is not Sink.JSON or model_file is None
     with ExitStack() as stack:
-        db = stack.enter_context(open_database(settings)) if needs_db else None
+        db = stack.enter_context(_database(settings, hint=sink is None)) if needs_db else None
         observer = stack.enter_context(_observer(settings, probe_port, db))
         loaded = load_inputs(
             settings,

@@ -153,6 +153,7 @@ def test_an_unreachable_database_exits_4_and_writes_nothing(
     result = invoke("--model", "m", "--positions", "p.json", "--prices", "q.json")
     assert result.exit_code == ExitCode.DATABASE
     assert "cannot reach MongoDB" in result.output
+    assert "give --output FILE" in result.output  # the sink was MongoDB by default
     assert "hunter2" not in result.output
 
 
