@@ -13,6 +13,7 @@ from decimal import Decimal
 from ordergen.domain.holdings import Holdings, market_value
 from ordergen.domain.model import InvestmentModel
 from ordergen.domain.results import BUY, PortfolioResult, rebalanced_result, worst_drift
+from ordergen.domain.values import decimal_text
 from ordergen.errors import InputError
 from ordergen.optimize.problem import Method, ModelTerms, Status
 from ordergen.optimize.solve import solve_batch
@@ -114,13 +115,9 @@ class RunSummary:
             "orders": self.buy_orders + self.sell_orders,
             "buyOrders": self.buy_orders,
             "sellOrders": self.sell_orders,
-            "turnover": f"{self.turnover:f}",
-            "worstDriftBefore": None
-            if self.worst_drift_before is None
-            else f"{self.worst_drift_before:f}",
-            "worstDriftAfter": None
-            if self.worst_drift_after is None
-            else f"{self.worst_drift_after:f}",
+            "turnover": decimal_text(self.turnover),
+            "worstDriftBefore": decimal_text(self.worst_drift_before),
+            "worstDriftAfter": decimal_text(self.worst_drift_after),
             "missingPortfolios": self.missing_portfolios,
             "unmodelledPortfolios": self.unmodelled_portfolios,
         }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ordergen.batch import Shard, model_holdings, require_prices, select_shard
 from ordergen.domain.holdings import Holdings
-from ordergen.domain.model import InvestmentModel, model_to_document
+from ordergen.domain.model import InvestmentModel, model_content
 from ordergen.errors import InputError
 from ordergen.io.files import input_digest, read_model, read_positions, read_prices
 
@@ -38,9 +38,7 @@ class RunInputs:
 
 def model_fingerprint(model: InvestmentModel) -> str:
     """The model's content as canonical JSON: the same model from a file or MongoDB."""
-    document = model_to_document(model)
-    content = {key: document[key] for key in ("name", "positions", "portfolios")}
-    return json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return json.dumps(model_content(model), sort_keys=True, separators=(",", ":"))
 
 
 def select_portfolios(
@@ -87,10 +85,10 @@ def load_file_inputs(
     return inputs_from_files(model, positions, prices_file, method, wanted)
 
 
-def default_run_id(given: str | None, job_name: str | None, digest: str) -> str:
-    """`--run-id`, else the Kubernetes Job name, else one derived from the inputs.
+def default_run_id(given: str | None, digest: str) -> str:
+    """The given run id (`--run-id`, else the Kubernetes Job name), else one from the inputs.
 
     Deriving it from the inputs makes a repeated run of the same inputs the same run,
     so its orders are written once, and the output file is byte-identical.
     """
-    return given or job_name or f"run-{digest[:16]}"
+    return given or f"run-{digest[:16]}"

@@ -43,19 +43,25 @@ class RunReport:
         unsubmitted = bool(self.submission and self.submission.get("unsubmitted"))
         return bool(self.summary.failed or self.failed_services or unsubmitted)
 
-    def document(self) -> dict[str, Any]:
-        """The `--json` run summary."""
-        document: dict[str, Any] = {
-            "runId": self.run_id,
-            "model": self.model,
-            "output": self.destination,
-            "seconds": round(self.seconds, 3),
+    def outcome(self) -> dict[str, Any]:
+        """Counts, failed services and submission: what the run document records."""
+        outcome: dict[str, Any] = {
             **self.summary.document(),
             "failedServices": dict(self.failed_services),
         }
         if self.submission is not None:
-            document["submission"] = dict(self.submission)
-        return document
+            outcome["submission"] = dict(self.submission)
+        return outcome
+
+    def document(self) -> dict[str, Any]:
+        """The `--json` run summary."""
+        return {
+            "runId": self.run_id,
+            "model": self.model,
+            "output": self.destination,
+            "seconds": round(self.seconds, 3),
+            **self.outcome(),
+        }
 
 
 def _solve(
@@ -165,13 +171,11 @@ def run_to_mongo(
         inputs.failed_services,
         submission,
     )
-    recorded = {
-        **summary.document(),
-        "failedServices": dict(inputs.failed_services),
-        **({} if submission is None else {"submission": dict(submission)}),
-    }
     runs.finish(
-        run_id, shard=shard, summary=recorded, status=PARTIAL if report.failed else COMPLETED
+        run_id,
+        shard=shard,
+        summary=report.outcome(),
+        status=PARTIAL if report.failed else COMPLETED,
     )
     if model_stored and summary.by_status["ok"]:
         ModelRepository(db).mark_rebalanced(inputs.model.name, datetime.now(UTC))

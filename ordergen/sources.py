@@ -110,7 +110,7 @@ def load_inputs(
             chosen_model, positions, prices, method.value, wanted, selection=portfolio or ""
         )
         observer.input_loaded("files", time.perf_counter() - started)
-        return LoadedInputs(inputs, default_run_id(given_id, None, inputs.digest), stored)
+        return LoadedInputs(inputs, default_run_id(given_id, inputs.digest), stored)
     if shard is not None and given_id is None:
         raise InputError(
             "--run-id", None, "a sharded services run needs --run-id or JOB_NAME for all shards"
@@ -127,7 +127,7 @@ def load_inputs(
         repr(loaded.summaries),
         repr(loaded.prices),
     )
-    chosen_id = default_run_id(given_id, None, digest)
+    chosen_id = default_run_id(given_id, digest)
     used_prices = loaded.prices if runs is None else runs.claim_prices(chosen_id, loaded.prices)
     inputs = RunInputs(
         chosen_model,

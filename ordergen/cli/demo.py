@@ -53,7 +53,7 @@ def demo(
         time_limit=settings.optimization_timeout,
     )
     output = directory / "orders.json"
-    run_id = default_run_id(None, None, inputs.digest)
+    run_id = default_run_id(None, inputs.digest)
     port = probe_port if probe_port is not None else settings.probe_port
     with RunObserver(
         probe_port=port,

@@ -26,14 +26,14 @@ from ordergen.cli.output import (
     yaml_text,
 )
 from ordergen.cli.render import stderr
-from ordergen.domain.model import InvestmentModel, model_to_document, validate_model
+from ordergen.domain.model import InvestmentModel, model_content, model_to_document, validate_model
 from ordergen.domain.values import parse_decimal, parse_globeco_id
 from ordergen.errors import InputError
 from ordergen.io.files import read_model
 from ordergen.io.orders_json import atomic_text_file
 from ordergen.settings import load_settings
 from ordergen.store.connection import open_database
-from ordergen.store.models import CONTENT_FIELDS, ModelRepository
+from ordergen.store.models import ModelRepository
 
 models_app = typer.Typer(
     name="models", help="Investment models stored in MongoDB.", no_args_is_help=True
@@ -85,17 +85,6 @@ def _repository() -> Iterator[ModelRepository]:
 def model_document(model: InvestmentModel) -> dict[str, Any]:
     """What `show --format json` prints: the stored id, then the camelCase document."""
     return {"id": model.model_id, **model_to_document(model)}
-
-
-def export_document(model: InvestmentModel) -> dict[str, Any]:
-    """The file shape `models create --file` and `rebalance --model-file` read back.
-
-    Only the content a user edits: version and lastRebalanceDate belong to the
-    database, and leaving them out keeps an exported file stable in Git across
-    rebalances and unrelated edits.
-    """
-    document = model_to_document(model)
-    return {name: document[name] for name in CONTENT_FIELDS}
 
 
 def _changed(model: InvestmentModel, verb: str, as_json: bool) -> None:
@@ -285,7 +274,9 @@ def export(
     chosen = _export_format(output_format, output)
     with _repository() as models:
         model = models.get(name_or_id)
-    document = export_document(model)
+    # Only what a user edits: leaving out version and lastRebalanceDate keeps an
+    # exported file stable in Git across rebalances and unrelated edits.
+    document = model_content(model)
     content = yaml_text(document) if chosen is ExportFormat.YAML else json_text(document)
     if output is None:
         typer.echo(content, nl=False)

@@ -1,6 +1,5 @@
 """`ordergen rebalance`: rebalance a model's portfolios, from files or services, to a sink."""
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -11,6 +10,7 @@ import typer
 
 from ordergen.batch import RunOptions, Shard
 from ordergen.cli.app import app
+from ordergen.cli.output import print_json
 from ordergen.cli.render import progress_bar, stderr, summary_table
 from ordergen.errors import DatabaseError, ExitCode, InputError
 from ordergen.observability.logs import configure_logging, renders_json
@@ -46,7 +46,7 @@ def finish(
         stderr.print(f"[bold red]service failed:[/] {service}: {reason}", highlight=False)
     stderr.print(f"orders written to {report.destination}")
     if as_json:
-        typer.echo(json.dumps({**report.document(), "peakMemoryMiB": peak_memory_mib()}, indent=2))
+        print_json({**report.document(), "peakMemoryMiB": peak_memory_mib()})
     raise typer.Exit(int(partial_exit if report.failed else ExitCode.OK))
 
 

@@ -141,6 +141,16 @@ def validate_model(raw: Mapping[str, Any]) -> InvestmentModel:
     )
 
 
+CONTENT_FIELDS = ("name", "positions", "portfolios")
+"""What a user edits; `version` and `lastRebalanceDate` belong to the database."""
+
+
+def model_content(model: InvestmentModel) -> dict[str, Any]:
+    """Name, positions and portfolios in the camelCase document shape."""
+    document = model_to_document(model)
+    return {name: document[name] for name in CONTENT_FIELDS}
+
+
 def model_to_document(model: InvestmentModel) -> dict[str, Any]:
     """The camelCase shape (decimals as strings) used by files, exports and MongoDB."""
     document: dict[str, Any] = {

@@ -12,6 +12,11 @@ from ordergen.errors import InputError
 GLOBECO_ID = re.compile(r"^[A-Za-z0-9]{24}$")
 
 
+def decimal_text(value: Decimal | None) -> str | None:
+    """A Decimal as exact plain digits (never an exponent), or None; how values are written."""
+    return None if value is None else f"{value:f}"
+
+
 def parse_decimal(value: object, field: str) -> Decimal:
     """A finite Decimal from a number or a decimal string, or an `InputError` naming `field`."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):

@@ -9,28 +9,24 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from ordergen.domain.results import Drift, PortfolioResult
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:f}"
+from ordergen.domain.values import decimal_text
 
 
 def _drift(drift: Drift) -> dict[str, Any]:
     return {
         "securityId": drift.security_id,
-        "target": _text(drift.target),
-        "lowDrift": _text(drift.low_drift),
-        "highDrift": _text(drift.high_drift),
+        "target": decimal_text(drift.target),
+        "lowDrift": decimal_text(drift.low_drift),
+        "highDrift": decimal_text(drift.high_drift),
         "originalQuantity": drift.original_quantity,
         "adjustedQuantity": drift.adjusted_quantity,
-        "price": _text(drift.price),
-        "actual": _text(drift.actual),
-        "actualDrift": _text(drift.actual_drift),
+        "price": decimal_text(drift.price),
+        "actual": decimal_text(drift.actual),
+        "actualDrift": decimal_text(drift.actual_drift),
     }
 
 
@@ -39,21 +35,21 @@ def portfolio_document(result: PortfolioResult) -> dict[str, Any]:
     return {
         "portfolioId": result.portfolio_id,
         "status": result.status,
-        "marketValue": _text(result.market_value),
-        "cashAfter": _text(result.cash_after),
-        "objective": _text(result.objective),
+        "marketValue": decimal_text(result.market_value),
+        "cashAfter": decimal_text(result.cash_after),
+        "objective": decimal_text(result.objective),
         "orders": [
             {
                 "securityId": order.security_id,
                 "side": order.side,
                 "quantity": order.quantity,
-                "price": _text(order.price),
+                "price": decimal_text(order.price),
             }
             for order in result.orders
         ],
         "drifts": [_drift(drift) for drift in result.drifts],
-        "worstDriftBefore": _text(result.worst_drift_before),
-        "worstDriftAfter": _text(result.worst_drift_after),
+        "worstDriftBefore": decimal_text(result.worst_drift_before),
+        "worstDriftAfter": decimal_text(result.worst_drift_after),
         "solver": result.solver,
         "message": result.message,
     }

@@ -11,7 +11,8 @@ from typing import Self
 
 from ordergen import __version__
 from ordergen.batch import RunSummary
-from ordergen.domain.results import BUY, PortfolioResult
+from ordergen.domain.results import BUY, SELL, PortfolioResult
+from ordergen.domain.values import decimal_text
 from ordergen.observability.logs import bind_run, get_logger
 from ordergen.observability.metrics import RunMetrics
 from ordergen.observability.probe import Heartbeat, ProbeServer
@@ -98,17 +99,17 @@ class RunObserver:
         self.metrics.observe_portfolio(result.status, result.seconds)
         buys = sum(1 for order in result.orders if order.side == BUY)
         if buys:
-            self.metrics.add_orders("BUY", buys)
+            self.metrics.add_orders(BUY, buys)
         if len(result.orders) > buys:
-            self.metrics.add_orders("SELL", len(result.orders) - buys)
+            self.metrics.add_orders(SELL, len(result.orders) - buys)
         self._portfolio_log(
             "portfolio_rebalanced",
             portfolio_id=result.portfolio_id,
             status=result.status,
             orders=len(result.orders),
             solver=result.solver,
-            worst_drift_before=_text(result.worst_drift_before),
-            worst_drift_after=_text(result.worst_drift_after),
+            worst_drift_before=decimal_text(result.worst_drift_before),
+            worst_drift_after=decimal_text(result.worst_drift_after),
             message=result.message or None,
         )
 
@@ -132,10 +133,6 @@ class RunObserver:
                 job="ordergen",
                 grouping_key={"model": self._model},
             )
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else f"{value}"
 
 
 def _is_list(value: object) -> bool:

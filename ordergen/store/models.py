@@ -20,14 +20,16 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from ordergen.domain.model import InvestmentModel, model_to_document, validate_model
+from ordergen.domain.model import (
+    InvestmentModel,
+    model_content,
+    model_to_document,
+    validate_model,
+)
 from ordergen.domain.values import parse_globeco_id
 from ordergen.errors import ConflictError, InputError, NotFoundError
 from ordergen.store.connection import Db, Document, database_errors, init_indexes
 from ordergen.store.schema import MODELS
-
-# The fields a user edits; `version` is incremented, `lastRebalanceDate` left alone.
-CONTENT_FIELDS = ("name", "positions", "portfolios")
 
 Edit = Callable[[Document], Document]
 
@@ -48,11 +50,6 @@ def _from_document(document: Document) -> InvestmentModel:
     except InputError as exc:
         where = f"stored model {document.get('name')!r}: {exc.field}"
         raise InputError(where, exc.value, exc.problem) from None
-
-
-def _content(model: InvestmentModel) -> Document:
-    document = model_to_document(model)
-    return {name: document[name] for name in CONTENT_FIELDS}
 
 
 def _same_content(a: InvestmentModel, b: InvestmentModel) -> bool:
@@ -117,7 +114,7 @@ class ModelRepository:
         try:
             updated = self._models.find_one_and_update(
                 {"_id": document["_id"], "version": expected_version},
-                {"$set": _content(model), "$inc": {"version": 1}},
+                {"$set": model_content(model), "$inc": {"version": 1}},
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:
@@ -137,7 +134,7 @@ class ModelRepository:
     def create(self, model: InvestmentModel) -> InvestmentModel:
         """Insert a new model at version 1; a taken name is an `InputError`."""
         self._ensure_unique_names()
-        document = {**_content(validate_model(model_to_document(model))), "version": 1}
+        document = {**model_content(validate_model(model_to_document(model))), "version": 1}
         try:
             self._models.insert_one(document)
         except DuplicateKeyError:
