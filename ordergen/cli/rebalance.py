@@ -1,8 +1,7 @@
 """`ordergen rebalance`: rebalance a model's portfolios, from files or services, to a sink."""
 
 import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from enum import StrEnum
 from pathlib import Path
 
@@ -58,21 +57,6 @@ def _chosen_sink(sink: Sink | None, output: Path | None) -> Sink:
     if chosen is not Sink.JSON and output is not None:
         raise InputError("--output", str(output), f"only the json sink writes a file, not {chosen}")
     return chosen
-
-
-@contextmanager
-def _database(settings: Settings, *, hint: bool) -> Iterator[Db]:
-    """The database; when the user never asked for it, an unreachable one says so."""
-    try:
-        with open_database(settings) as db:
-            yield db
-    except DatabaseError as exc:
-        if not hint or not str(exc).startswith("cannot reach"):
-            raise
-        raise DatabaseError(
-            f"{exc} (without --output the orders go to MongoDB; "
-            "give --output FILE to write them as JSON)"
-        ) from exc
 
 
 def _observer(settings: Settings, probe_port: int | None, db: Db | None) -> RunObserver:
@@ -136,7 +120,16 @@ def rebalance(
     )
     needs_db = chosen_sink is not Sink.JSON or model_file is None
     with ExitStack() as stack:
-        db = stack.enter_context(_database(settings, hint=sink is None)) if needs_db else None
+        try:
+            db = stack.enter_context(open_database(settings)) if needs_db else None
+        except DatabaseError as exc:
+            if sink is not None:
+                raise
+            # The user never asked for MongoDB: say how to do without it.
+            raise DatabaseError(
+                f"{exc} (without --output the orders go to MongoDB; "
+                "give --output FILE to write them as JSON)"
+            ) from exc
         observer = stack.enter_context(_observer(settings, probe_port, db))
         loaded = load_inputs(
             settings,
