@@ -27,6 +27,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 _JSON = "application/json"
 # How often the server thread checks for stop(): bounds how long stop() waits.
 _POLL_SECONDS = 0.1
+# A client that connects and then stays silent is dropped after this long, so
+# it cannot hold up stop(), which waits for requests in flight.
+_REQUEST_TIMEOUT_SECONDS = 5.0
 
 
 class Heartbeat:
@@ -71,6 +74,8 @@ def _handler_class(routes: Mapping[str, Callable[[], _Response]]) -> type[BaseHT
     """A request handler serving `routes` (path -> response) to GET requests."""
 
     class _Handler(BaseHTTPRequestHandler):
+        timeout = _REQUEST_TIMEOUT_SECONDS
+
         def do_GET(self) -> None:
             route = routes.get(urlsplit(self.path).path)
             response = route() if route is not None else _NOT_FOUND
@@ -84,6 +89,16 @@ def _handler_class(routes: Mapping[str, Callable[[], _Response]]) -> type[BaseHT
             """Say nothing: probes every few seconds would drown the run's own log."""
 
     return _Handler
+
+
+class _JoiningHTTPServer(ThreadingHTTPServer):
+    """Joins its request threads on close (the base class leaves them as daemons).
+
+    A scrape in flight when the run ends then gets its whole answer instead of
+    a connection cut between headers and body as the process exits.
+    """
+
+    daemon_threads = False
 
 
 class ProbeServer:
@@ -141,7 +156,7 @@ class ProbeServer:
             "/health/ready": self._ready,
             "/metrics": self._metrics,
         }
-        server = ThreadingHTTPServer(self._address, _handler_class(routes))
+        server = _JoiningHTTPServer(self._address, _handler_class(routes))
         self._server = server
         self._port = server.server_address[1]
         self._thread = threading.Thread(
@@ -153,7 +168,10 @@ class ProbeServer:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop serving and close the socket; does nothing if not running."""
+        """Stop serving, finish the requests in flight and close the socket.
+
+        Does nothing if not running.
+        """
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return

@@ -245,3 +245,30 @@ def test_stop_closes_the_socket_and_is_idempotent() -> None:
     probe.stop()
     with pytest.raises(urllib.error.URLError):
         get(port, "/health/live")
+
+
+def test_stop_lets_a_request_in_flight_finish_its_answer() -> None:
+    # A scrape that arrives as the run ends must get its whole body, not a
+    # connection cut between headers and body when the process exits.
+    entered, release = threading.Event(), threading.Event()
+    events: list[str] = []
+
+    def slow_check() -> bool:
+        entered.set()
+        release.wait(_DEADLINE_SECONDS)
+        events.append("answered")
+        return True
+
+    answers: list[tuple[int, str, str]] = []
+    probe = serve(ready_check=slow_check)
+    probe.start()
+    client = threading.Thread(target=lambda: answers.append(get(probe.port, "/health/ready")))
+    client.start()
+    assert entered.wait(_DEADLINE_SECONDS)
+    # Released only after stop() has had ample time to return if it did not wait.
+    threading.Timer(0.5, release.set).start()
+    probe.stop()
+    events.append("stopped")
+    client.join(_DEADLINE_SECONDS)
+    assert events == ["answered", "stopped"]
+    assert answers == [(200, "application/json", json.dumps({"status": "ready"}))]
