@@ -27,7 +27,7 @@ def point_at(monkeypatch: pytest.MonkeyPatch, url: str, accounting: str | None =
     for name in ("SECURITY", "PRICING", "PORTFOLIO", "ORDER"):
         monkeypatch.setenv(f"{name}_SERVICE_URL", url)
     monkeypatch.setenv("PORTFOLIO_ACCOUNTING_SERVICE_URL", accounting or url)
-    monkeypatch.setenv("SERVICE_TIMEOUT_SECONDS", "0.5")
+    monkeypatch.setenv("SERVICE_TIMEOUT_SECONDS", "5")
     monkeypatch.setenv("SERVICE_RETRIES", "0")
 
 

@@ -12,13 +12,13 @@ class Sleeps(list[float]):
 
 
 def service_settings(url: str, **overrides: object) -> Settings:
-    """Every service at `url`, a 0.2 s timeout, 2 retries, a breaker after 5 failures."""
+    """Every service at `url`, a 1 s timeout, 2 retries, a breaker after 5 failures."""
     fields: dict[str, object] = {
         "portfolio_accounting_service_url": url,
         "security_service_url": url,
         "pricing_service_url": url,
         "order_service_url": url,
-        "service_timeout_seconds": 0.2,
+        "service_timeout_seconds": 1.0,
         "service_retries": 2,
         "breaker_failure_threshold": 5,
         "breaker_reset_seconds": 60,

@@ -64,7 +64,7 @@ def test_4xx_is_not_retried_and_is_no_breaker_failure(globeco: FakeGlobeCo, slee
 
 
 def test_a_slow_answer_times_out_and_is_retried(globeco: FakeGlobeCo, sleeps: Sleeps) -> None:
-    globeco.fault(PRICES, Fault(delay=0.5))  # timeout is 0.2 s
+    globeco.fault(PRICES, Fault(delay=1.5))  # timeout is 1 s
     with client(globeco.url, sleeps) as pricing:
         assert pricing.get(PRICES_PATH).status == 200
     assert globeco.count(PRICES) == 2
@@ -90,7 +90,8 @@ def test_breaker_opens_fails_fast_then_half_opens_and_closes(
     globeco: FakeGlobeCo, sleeps: Sleeps
 ) -> None:
     globeco.fault(PRICES, Fault(status=500, body="flap"), times=2)
-    with client(globeco.url, sleeps, retries=0, breaker_failures=2, breaker_reset=0.3) as pricing:
+    # The reset is long enough that no pause of a loaded machine half-opens it early.
+    with client(globeco.url, sleeps, retries=0, breaker_failures=2, breaker_reset=1.0) as pricing:
         for _ in range(2):
             with pytest.raises(ServiceError):
                 pricing.get(PRICES_PATH)
@@ -100,7 +101,7 @@ def test_breaker_opens_fails_fast_then_half_opens_and_closes(
         assert globeco.count(PRICES) == 2  # failed fast: no request made
         assert str(caught.value).startswith("pricing: circuit breaker open after 2 consecutive")
         assert "HTTP 500: flap" in str(caught.value)
-        time.sleep(0.35)
+        time.sleep(1.05)
         assert pricing.get(PRICES_PATH).status == 200  # the trial call
         assert pricing.breaker.state == "closed"
     assert globeco.count(PRICES) == 3
@@ -108,10 +109,10 @@ def test_breaker_opens_fails_fast_then_half_opens_and_closes(
 
 def test_a_trial_call_that_fails_reopens_the_breaker(globeco: FakeGlobeCo, sleeps: Sleeps) -> None:
     globeco.fault(PRICES, Fault(status=500), times=2)
-    with client(globeco.url, sleeps, retries=0, breaker_failures=1, breaker_reset=0.2) as pricing:
+    with client(globeco.url, sleeps, retries=0, breaker_failures=1, breaker_reset=1.0) as pricing:
         with pytest.raises(ServiceError):
             pricing.get(PRICES_PATH)
-        time.sleep(0.25)
+        time.sleep(1.05)
         with pytest.raises(ServiceError):
             pricing.get(PRICES_PATH)
         assert pricing.breaker.state == "open"
@@ -123,7 +124,7 @@ def test_a_trial_call_that_fails_reopens_the_breaker(globeco: FakeGlobeCo, sleep
 def test_non_idempotent_requests_are_not_repeated_after_a_lost_answer(
     globeco: FakeGlobeCo, sleeps: Sleeps
 ) -> None:
-    globeco.fault(PRICES, Fault(delay=0.5))
+    globeco.fault(PRICES, Fault(delay=1.5))
     with client(globeco.url, sleeps) as pricing, pytest.raises(OutcomeUnknownError) as caught:
         pricing.request("GET", PRICES_PATH, idempotent=False)
     assert "ReadTimeout" in str(caught.value) and "outcome unknown" in str(caught.value)

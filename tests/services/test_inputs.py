@@ -167,7 +167,7 @@ def test_malformed_or_slow_summaries_fail_only_their_portfolio(
     model = suite(globeco)
     globeco.summaries[gid("P3")] = {"portfolioId": gid("P3"), "cashBalance": "1", "bogus": 1}
     globeco.fault(SUMMARY, Fault(status=200, body="{not json"))
-    globeco.fault(SUMMARY, Fault(delay=0.5), times=2)  # past the 0.2 s timeout, twice
+    globeco.fault(SUMMARY, Fault(delay=1.5), times=2)  # past the 1 s timeout, twice
     inputs = load(globeco.url, model, sleeps, parallel=1, retries=1)
     p1, p2, p3 = (h.load_error or "" for h in inputs.holdings)
     assert p1.startswith("portfolio-accounting: GET ") and "malformed JSON" in p1

@@ -189,8 +189,8 @@ def test_a_lost_answer_leaves_the_orders_in_doubt_and_they_are_not_resent(
     mongo_db: Db, globeco: FakeGlobeCo, sleeps: Sleeps
 ) -> None:
     store(mongo_db)
-    # The service creates the orders, but the answer comes after the 0.2 s timeout.
-    globeco.fault(ORDERS_ROUTE, Fault(delay=0.5, process_first=True))
+    # The service creates the orders, but the answer comes after the 1 s timeout.
+    globeco.fault(ORDERS_ROUTE, Fault(delay=1.5, process_first=True))
     lost = submit(mongo_db, globeco.url, sleeps)
     assert counts(lost) == (4, 0, 0, 0, 4, 0, 0)
     assert lost.failed_service == SERVICE and "outcome unknown" in lost.messages[0]
