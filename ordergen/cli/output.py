@@ -19,6 +19,8 @@ from bson import ObjectId
 from rich.console import Console
 from rich.table import Table
 
+from ordergen.domain.values import decimal_text
+
 # Rich assumes 80 columns when stdout is not a terminal (a pipe, a file, a test
 # runner): 24-character ids and timestamps would then wrap mid-value. Give tables
 # room unless the user set COLUMNS.
@@ -40,7 +42,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return f"{value:f}"
+        return decimal_text(value)
     if isinstance(value, ObjectId):
         return str(value)
     return value

@@ -6,12 +6,17 @@ either way they become `Decimal` so money and weights are exact.
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import overload
 
 from ordergen.errors import InputError
 
 GLOBECO_ID = re.compile(r"^[A-Za-z0-9]{24}$")
 
 
+@overload
+def decimal_text(value: Decimal) -> str: ...
+@overload
+def decimal_text(value: None) -> None: ...
 def decimal_text(value: Decimal | None) -> str | None:
     """A Decimal as exact plain digits (never an exponent), or None; how values are written."""
     return None if value is None else f"{value:f}"

@@ -15,6 +15,7 @@ from typing import Any
 
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.model import InvestmentModel, model_to_document
+from ordergen.domain.values import decimal_text
 from ordergen.errors import ServiceError
 from ordergen.io.inputs_out import write_inputs
 from ordergen.services import accounting, pricing, securities
@@ -47,7 +48,7 @@ def summary_document(holdings: Holdings) -> dict[str, Any]:
     """`holdings` as a portfolio-accounting summary, the positions-file shape."""
     return {
         "portfolioId": holdings.portfolio_id,
-        "cashBalance": f"{holdings.cash:f}",
+        "cashBalance": decimal_text(holdings.cash),
         "securities": [
             {"securityId": security_id, "netQuantity": quantity}
             for security_id, quantity in holdings.quantities.items()
@@ -216,5 +217,5 @@ def write_snapshot(
     tuple of Path
         The three files' paths.
     """
-    prices = {sid: f"{price:f}" for sid, price in sorted(inputs.prices.items())}
+    prices = {sid: decimal_text(price) for sid, price in sorted(inputs.prices.items())}
     return write_inputs(directory, model_to_document(model), inputs.summaries, prices)

@@ -26,7 +26,7 @@ from ordergen.domain.model import (
     model_to_document,
     validate_model,
 )
-from ordergen.domain.values import parse_globeco_id
+from ordergen.domain.values import decimal_text, parse_globeco_id
 from ordergen.errors import ConflictError, InputError, NotFoundError
 from ordergen.store.connection import Db, Document, database_errors, init_indexes
 from ordergen.store.schema import MODELS
@@ -210,9 +210,9 @@ class ModelRepository:
         position = {
             "securityId": security_id,
             # As text, so a rejected value reads `target='0.97'`, not `Decimal('0.97')`.
-            "target": f"{target:f}",
-            "lowDrift": f"{low_drift:f}",
-            "highDrift": f"{high_drift:f}",
+            "target": decimal_text(target),
+            "lowDrift": decimal_text(low_drift),
+            "highDrift": decimal_text(high_drift),
         }
 
         def edit(raw: Document) -> Document:
@@ -235,7 +235,7 @@ class ModelRepository:
     ) -> InvestmentModel:
         """Change a position's target and/or drifts; a target of 0 removes it."""
         given = {"target": target, "lowDrift": low_drift, "highDrift": high_drift}
-        changes = {key: f"{value:f}" for key, value in given.items() if value is not None}
+        changes = {key: decimal_text(value) for key, value in given.items() if value is not None}
         if not changes:
             raise InputError("position", security_id, "nothing to update: give a target or drift")
 

@@ -17,6 +17,7 @@ from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from ordergen.batch import Shard
+from ordergen.domain.values import decimal_text
 from ordergen.errors import InputError, NotFoundError
 from ordergen.store.connection import Db, Document, database_errors
 from ordergen.store.schema import RUN_PORTFOLIOS, RUN_PRICES, RUNS
@@ -93,7 +94,7 @@ class RunRepository:
         }
         # One key per security, so shards of one run add to the record, never replace it.
         for security_id, price in sorted((prices or {}).items()):
-            fields[f"prices.{security_id}"] = f"{price:f}"
+            fields[f"prices.{security_id}"] = decimal_text(price)
         update = {
             "$set": fields,
             "$setOnInsert": {"startedAt": now},
@@ -184,7 +185,7 @@ class RunRepository:
                             "$setOnInsert": {
                                 "runId": run_id,
                                 "securityId": security_id,
-                                "price": f"{price:f}",
+                                "price": decimal_text(price),
                             }
                         },
                         upsert=True,
