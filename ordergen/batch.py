@@ -76,6 +76,13 @@ class Shard:
             raise InputError("shard", text, "expected I/N with 0 <= I < N")
         return shard
 
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+# An unsharded run is shard 0 of 1, so one code path records both kinds.
+WHOLE_RUN = Shard(0, 1)
+
 
 def select_shard(portfolio_ids: Sequence[str], shard: Shard) -> list[str]:
     """The portfolio ids of `shard` (the shards partition the ids)."""

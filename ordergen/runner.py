@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from ordergen import __version__
-from ordergen.batch import RunOptions, RunSummary
+from ordergen.batch import WHOLE_RUN, RunOptions, RunSummary, Shard
 from ordergen.io.orders_json import OrdersFileWriter, atomic_text_file
 from ordergen.job import RunInputs
 from ordergen.observability.run import RunObserver
 from ordergen.pipeline import ResultSink, execute
 from ordergen.store.connection import Db
 from ordergen.store.models import ModelRepository
-from ordergen.store.orders import WHOLE_RUN, MongoResultSink
+from ordergen.store.orders import MongoResultSink
 from ordergen.store.runs import COMPLETED, FAILED, PARTIAL, RunRepository
 
 Progress = Callable[[int], None]
@@ -126,7 +126,7 @@ def run_to_mongo(
     options: RunOptions,
     observer: RunObserver,
     *,
-    shard: str | None = None,
+    shard: Shard = WHOLE_RUN,
     model_stored: bool = False,
     submit: Callable[[], Mapping[str, Any]] | None = None,
     progress: Progress | None = None,
@@ -149,7 +149,7 @@ def run_to_mongo(
         portfolios=len(inputs.holdings),
         prices=inputs.prices,
     )
-    sink = MongoResultSink(db, run_id, model_name=inputs.model.name, shard=shard or WHOLE_RUN)
+    sink = MongoResultSink(db, run_id, model_name=inputs.model.name, shard=shard)
     summary: RunSummary | None = None
     try:
         summary = _solve(inputs, sink, options, observer, progress)

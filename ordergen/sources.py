@@ -67,7 +67,7 @@ def _check_flags(
     shard: Shard | None,
 ) -> None:
     if portfolio is not None and shard is not None:
-        raise InputError("--shard", f"{shard.index}/{shard.count}", "not with --portfolio")
+        raise InputError("--shard", str(shard), "not with --portfolio")
     if source is Source.FILES:
         for flag, value in (("--positions", positions), ("--prices", prices)):
             if value is None:

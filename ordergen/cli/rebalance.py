@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ordergen.batch import RunOptions, Shard
+from ordergen.batch import WHOLE_RUN, RunOptions, Shard
 from ordergen.cli.app import app
 from ordergen.cli.output import print_json
 from ordergen.cli.render import progress_bar, stderr, summary_table
@@ -166,7 +166,7 @@ def rebalance(
                     chosen_id,
                     options,
                     observer,
-                    shard=shard,
+                    shard=part or WHOLE_RUN,
                     model_stored=loaded.model_stored,
                     submit=(
                         (

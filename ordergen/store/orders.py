@@ -19,6 +19,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
+from ordergen.batch import WHOLE_RUN, Shard
 from ordergen.domain.results import PortfolioResult
 from ordergen.io.orders_json import portfolio_document
 from ordergen.optimize.problem import Status
@@ -31,7 +32,6 @@ PENDING, SUBMITTING, ACCEPTED = "pending", "submitting", "accepted"
 REJECTED, FAILED = "rejected", "failed"
 RESENDABLE = (PENDING, REJECTED, FAILED)
 DUPLICATE_KEY = 11000
-WHOLE_RUN = "0/1"
 
 
 def order_id(run_id: str, portfolio_id: str, security_id: str) -> str:
@@ -53,7 +53,7 @@ class MongoResultSink:
         run_id: str,
         *,
         model_name: str,
-        shard: str = WHOLE_RUN,
+        shard: Shard = WHOLE_RUN,
         batch_size: int = DEFAULT_BATCH,
     ) -> None:
         if batch_size < 1:
@@ -61,7 +61,7 @@ class MongoResultSink:
         self._db = db
         self._run_id = run_id
         self._model = model_name
-        self._shard = shard
+        self._shard = str(shard)
         self._attempt = uuid.uuid4().hex
         self._batch_size = batch_size
         self._rebalanced_at = datetime.now(UTC)

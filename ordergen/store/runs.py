@@ -16,7 +16,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from ordergen.batch import Shard
+from ordergen.batch import WHOLE_RUN, Shard
 from ordergen.domain.values import decimal_text
 from ordergen.errors import InputError, NotFoundError
 from ordergen.store.connection import Db, Document, database_errors
@@ -26,11 +26,6 @@ RUNNING, COMPLETED, PARTIAL, FAILED = "running", "completed", "partial", "failed
 FINISHED = (COMPLETED, PARTIAL, FAILED)
 # Internal bookkeeping, not part of what `get` and `list` return.
 HIDDEN = {"revision": 0}
-
-
-def _shard(text: str | None) -> Shard:
-    """An unsharded run is shard 0 of 1, so one code path settles both kinds."""
-    return Shard(0, 1) if text is None else Shard.parse(text)
 
 
 def _public(document: Document) -> Document:
@@ -75,7 +70,7 @@ class RunRepository:
         model: str,
         method: str,
         input_digest: str,
-        shard: str | None,
+        shard: Shard = WHOLE_RUN,
         portfolios: int,
         prices: Mapping[str, Decimal] | None = None,
     ) -> None:
@@ -84,13 +79,16 @@ class RunRepository:
         A run id already used for another model or another shard count is an
         `InputError`: its results would mix with this run's.
         """
-        part = _shard(shard)
         now = datetime.now(UTC)
         fields: Document = {
             "method": method,
             "inputDigest": input_digest,
             "status": RUNNING,
-            f"shards.{part.index}": {"status": RUNNING, "startedAt": now, "portfolios": portfolios},
+            f"shards.{shard.index}": {
+                "status": RUNNING,
+                "startedAt": now,
+                "portfolios": portfolios,
+            },
         }
         # One key per security, so shards of one run add to the record, never replace it.
         for security_id, price in sorted((prices or {}).items()):
@@ -109,7 +107,7 @@ class RunRepository:
         }
         # model and shardCount are in the filter, so the upsert inserts them, and a run
         # id taken by another model or shard count fails to match and then to insert.
-        query = {"_id": run_id, "model": model, "shardCount": part.count}
+        query = {"_id": run_id, "model": model, "shardCount": shard.count}
         for _attempt in range(2):  # a duplicate key once is N shards inserting at once
             try:
                 self._runs.update_one(query, update, upsert=True)
@@ -126,7 +124,12 @@ class RunRepository:
 
     @database_errors()
     def finish(
-        self, run_id: str, *, shard: str | None, summary: Mapping[str, Any], status: str
+        self,
+        run_id: str,
+        *,
+        shard: Shard = WHOLE_RUN,
+        summary: Mapping[str, Any],
+        status: str,
     ) -> Document:
         """Record this shard's end; settle the run if every shard has finished.
 
@@ -135,19 +138,18 @@ class RunRepository:
         """
         if status not in FINISHED:
             raise ValueError(f"status must be one of {FINISHED}, not {status!r}")
-        part = _shard(shard)
-        key = f"shards.{part.index}"
+        key = f"shards.{shard.index}"
         entry = {
             f"{key}.status": status,
             f"{key}.endedAt": datetime.now(UTC),
             f"{key}.summary": dict(summary),
         }
         written = self._runs.update_one(
-            {"_id": run_id, "shardCount": part.count, key: {"$exists": True}},
+            {"_id": run_id, "shardCount": shard.count, key: {"$exists": True}},
             {"$set": entry, "$inc": {"revision": 1}},
         )
         if written.matched_count == 0:
-            raise NotFoundError(f"run {run_id!r} has no started shard {part.index}/{part.count}")
+            raise NotFoundError(f"run {run_id!r} has no started shard {shard}")
         self._settle(run_id)
         return self.get(run_id)
 

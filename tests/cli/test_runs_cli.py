@@ -44,7 +44,7 @@ def record_run(db: Db, run_id: str, model: str, results: list[PortfolioResult]) 
     """A finished run, written the way `rebalance --sink mongo` writes one."""
     runs = RunRepository(db)
     runs.start(
-        run_id, model=model, method="auto", input_digest="f42fc990", shard=None,
+        run_id, model=model, method="auto", input_digest="f42fc990",
         portfolios=len(results),
     )  # fmt: skip
     sink = MongoResultSink(db, run_id, model_name=model)
@@ -60,7 +60,7 @@ def record_run(db: Db, run_id: str, model: str, results: list[PortfolioResult]) 
         "orders": sum(len(item.orders) for item in results),
     }
     status = "completed" if by_status["infeasible"] == 0 else "partial"
-    runs.finish(run_id, shard=None, summary=summary, status=status)
+    runs.finish(run_id, summary=summary, status=status)
 
 
 GROWTH = [

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ordergen.batch import RunOptions, rebalance
+from ordergen.batch import RunOptions, Shard, rebalance
 from ordergen.demo import generate
 from ordergen.domain.results import BUY, SELL, PortfolioResult
 from ordergen.io.inputs_out import write_inputs
@@ -124,11 +124,11 @@ def test_a_rerun_never_rewrites_a_sent_order_and_sweeps_stale_unsent_ones(mongo_
 
 
 def test_a_shard_attempt_sweeps_only_its_own_shard(mongo_db: Db) -> None:
-    for shard, item in (("0/2", RESULTS[0]), ("1/2", RESULTS[1])):
+    for shard, item in ((Shard(0, 2), RESULTS[0]), (Shard(1, 2), RESULTS[1])):
         sink = MongoResultSink(mongo_db, "r1", model_name="growth", shard=shard)
         sink.add(item)
         sink.close({})
-    again = MongoResultSink(mongo_db, "r1", model_name="growth", shard="0/2")
+    again = MongoResultSink(mongo_db, "r1", model_name="growth", shard=Shard(0, 2))
     again.add(result("P1"))  # shard 0 now orders nothing for P1
     again.close({})
     assert [o["portfolioId"] for o in orders_for_run(mongo_db, "r1")] == [gid("P2")]
