@@ -7,14 +7,13 @@ import typer
 
 from ordergen.batch import RunOptions
 from ordergen.cli.app import app
-from ordergen.cli.rebalance import finish
+from ordergen.cli.rebalance import finish, run_observer
 from ordergen.cli.render import progress_bar, stderr
 from ordergen.demo import generate
 from ordergen.errors import ExitCode
 from ordergen.io.inputs_out import write_inputs
 from ordergen.job import default_run_id, load_file_inputs
-from ordergen.observability.logs import configure_logging, renders_json
-from ordergen.observability.run import RunObserver
+from ordergen.observability.logs import configure_logging
 from ordergen.optimize.problem import Method
 from ordergen.optimize.solve import resolve_jobs
 from ordergen.runner import run_to_file
@@ -54,12 +53,7 @@ def demo(
     )
     output = directory / "orders.json"
     run_id = default_run_id(None, inputs.digest)
-    port = probe_port if probe_port is not None else settings.probe_port
-    with RunObserver(
-        probe_port=port,
-        pushgateway_url=settings.pushgateway_url,
-        per_portfolio_lines=renders_json(settings.log_format),
-    ) as observer:
+    with run_observer(settings, probe_port, None) as observer:
         observer.start(
             run_id=run_id, model=inputs.model.name, method=method.value, portfolios=portfolios
         )

@@ -59,7 +59,8 @@ def _chosen_sink(sink: Sink | None, output: Path | None) -> Sink:
     return chosen
 
 
-def _observer(settings: Settings, probe_port: int | None, db: Db | None) -> RunObserver:
+def run_observer(settings: Settings, probe_port: int | None, db: Db | None) -> RunObserver:
+    """The run's observer: `--probe-port` over `PROBE_PORT`; ready once `db` answers a ping."""
     return RunObserver(
         probe_port=probe_port if probe_port is not None else settings.probe_port,
         ready_check=(lambda: True) if db is None else (lambda: ping(db)),
@@ -130,7 +131,7 @@ def rebalance(
                 f"{exc} (without --output the orders go to MongoDB; "
                 "give --output FILE to write them as JSON)"
             ) from exc
-        observer = stack.enter_context(_observer(settings, probe_port, db))
+        observer = stack.enter_context(run_observer(settings, probe_port, db))
         loaded = load_inputs(
             settings,
             db,
