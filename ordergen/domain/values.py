@@ -36,6 +36,14 @@ def parse_decimal(value: object, field: str) -> Decimal:
     return number
 
 
+def parse_price(value: object, field: str) -> Decimal:
+    """A price: a decimal greater than zero, or an `InputError` naming `field`."""
+    price = parse_decimal(value, field)
+    if price <= 0:
+        raise InputError(field, value, "price must be positive")
+    return price
+
+
 def parse_whole_number(value: object, field: str) -> int:
     """An integer from a number or string such as "100" or "100.00"; fractions are refused."""
     number = parse_decimal(value, field)

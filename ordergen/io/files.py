@@ -16,7 +16,12 @@ import yaml
 
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.model import InvestmentModel, validate_model
-from ordergen.domain.values import parse_decimal, parse_globeco_id, parse_whole_number
+from ordergen.domain.values import (
+    parse_decimal,
+    parse_globeco_id,
+    parse_price,
+    parse_whole_number,
+)
 from ordergen.errors import InputError
 
 POSITIONS_COLUMNS = ("portfolio_id", "security_id", "quantity")
@@ -136,13 +141,6 @@ def read_positions(path: Path) -> dict[str, Holdings]:
     return found
 
 
-def _price(value: object, where: str) -> Decimal:
-    price = parse_decimal(value, where)
-    if price <= 0:
-        raise InputError(where, value, "price must be positive")
-    return price
-
-
 def read_prices(path: Path) -> dict[str, Decimal]:
     """Prices by security id from a JSON object or a CSV of security_id,price."""
     prices: dict[str, Decimal] = {}
@@ -152,7 +150,7 @@ def read_prices(path: Path) -> dict[str, Decimal]:
             security_id = parse_globeco_id(row["security_id"], f"{where}: security_id")
             if security_id in prices:
                 raise InputError(f"{where}: security_id", security_id, "duplicate security")
-            prices[security_id] = _price(row["price"], f"{where}: price")
+            prices[security_id] = parse_price(row["price"], f"{where}: price")
         return prices
     raw = load_structured(path)
     if not isinstance(raw, Mapping):
@@ -161,7 +159,7 @@ def read_prices(path: Path) -> dict[str, Decimal]:
         )
     for security_id, value in raw.items():
         parse_globeco_id(security_id, f"{path}: key")
-        prices[security_id] = _price(value, f"{path}: {security_id}")
+        prices[security_id] = parse_price(value, f"{path}: {security_id}")
     return prices
 
 

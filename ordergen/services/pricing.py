@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from ordergen.domain.values import parse_decimal
+from ordergen.domain.values import parse_price
 from ordergen.errors import InputError, ServiceError
 from ordergen.services.client import ServiceClient, status_in
 
@@ -34,19 +34,11 @@ class PriceLookup:
         return next(iter(self.failures.values()), None)
 
 
-def _close(item: Mapping[str, Any]) -> Decimal:
-    """A positive close price, or `InputError`."""
-    close = parse_decimal(item.get("close"), "close")
-    if close <= 0:
-        raise InputError("close", item.get("close"), "price must be positive")
-    return close
-
-
 def _take(lookup: PriceLookup, ticker: str, item: Any, where: str) -> None:
     try:
         if not isinstance(item, Mapping):
             raise InputError("price", item, "expected an object with a close")
-        lookup.closes[ticker] = _close(item)
+        lookup.closes[ticker] = parse_price(item.get("close"), "close")
     except InputError as exc:
         lookup.failures[ticker] = str(
             ServiceError(SERVICE, f"{where}: malformed price for {ticker}: {exc}")

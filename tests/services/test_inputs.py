@@ -190,6 +190,20 @@ def test_a_pricing_outage_fails_the_portfolios_needing_it_naming_the_service(
     assert globeco.count(PRICE) == 0  # no single calls into a failing service
 
 
+def test_a_close_that_is_not_a_positive_price_fails_the_portfolios_needing_it(
+    globeco: FakeGlobeCo, sleeps: Sleeps
+) -> None:
+    model = suite(globeco)  # TC is priced by a single call
+    globeco.fault(PRICE, Fault(status=200, body='{"ticker": "TC", "close": "0"}'))
+    inputs = load(globeco.url, model, sleeps)
+    reason = inputs.unpriced[gid("C")]
+    assert reason.startswith("pricing: GET /api/v1/price/TC: malformed price for TC")
+    assert "price must be positive" in reason
+    assert gid("C") not in inputs.prices and gid("A") in inputs.prices
+    assert inputs.failed_services["pricing"] == reason
+    assert [h.load_error for h in inputs.holdings] == [reason] * 3  # C is in the model
+
+
 def test_a_security_service_outage_is_named_too(globeco: FakeGlobeCo, sleeps: Sleeps) -> None:
     model = suite(globeco)
     globeco.fault(SECURITIES, Fault(status=500), times=3)
