@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from ordergen.domain.results import BUY, SELL
 from ordergen.errors import ServiceError
 from ordergen.services.client import (
     Answer,
@@ -22,7 +23,7 @@ from ordergen.store.submissions import Outcome
 
 SERVICE = "order-service"
 ORDERS_PATH = "/api/v1/orders"
-ORDER_TYPES = {"BUY": 1, "SELL": 2}
+ORDER_TYPES = {BUY: 1, SELL: 2}
 STATUS_NEW = 1
 BLOTTER = 1
 
