@@ -22,6 +22,8 @@ class ExitCode(IntEnum):
     """MongoDB unreachable or failing. Nothing partial written."""
     CONFLICT = 5
     """A model update named a stale version (another writer won)."""
+    BUSY = 6
+    """Another run of the same model is live in MongoDB; this one wrote nothing."""
 
 
 class OrdergenError(Exception):
@@ -64,6 +66,16 @@ class ConflictError(OrdergenError):
     """Optimistic concurrency: the version named is no longer current."""
 
     exit_code = ExitCode.CONFLICT
+
+
+class RunBusyError(OrdergenError):
+    """A different run id holds the model's portfolios; retry once it has finished."""
+
+    exit_code = ExitCode.BUSY
+
+
+class OwnershipLostError(DatabaseError):
+    """This process no longer owns its run shard (its lease lapsed): it stops writing."""
 
 
 class ServiceError(OrdergenError):

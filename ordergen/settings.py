@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     database_name: str = "order-generation"
     database_timeout_seconds: float = Field(3.0, gt=0)
     """Server selection and connect timeout: how long an unreachable MongoDB takes to fail."""
+    run_lease_seconds: float = Field(30.0, ge=2, le=3600)
+    """How long a run shard's writer owns it without a heartbeat: the longest a killed
+    writer can hold up a re-run. Heartbeats come every third of it."""
 
     log_level: str = "INFO"
     log_format: str = Field("auto", pattern="^(auto|json|console)$")

@@ -167,6 +167,7 @@ def rebalance(
                     chosen_id,
                     options,
                     observer,
+                    lease_seconds=settings.run_lease_seconds,
                     shard=part or WHOLE_RUN,
                     model_stored=loaded.model_stored,
                     submit=(

@@ -5,14 +5,17 @@ Job) replaces documents instead of adding copies. An order's `submission` state 
 only when the order is first inserted: a re-run never resets what the order-service
 sink recorded. Memory holds at most one batch of pending writes.
 
-Each attempt stamps the orders it writes with its own `attempt` token; when it closes,
-it sweeps the run's (or its shard's) still-pending orders that an earlier attempt wrote
-and this one did not (new prices or holdings changed the answer). One sweep per attempt
-keeps the writes linear: a per-batch "not in these ids" delete is quadratic.
+Only the shard's owner writes (`ordergen.store.ownership`), and it stamps what it
+writes with its `attempt` token (the owner token); when it closes, it sweeps the
+shard's still-pending orders and results that an earlier attempt wrote and this one
+did not (new prices or holdings changed the answer). One sweep per attempt keeps the
+writes linear: a per-batch "not in these ids" delete is quadratic. Before each write
+the sink asks its `guard` whether the ownership still holds, so a writer that lost it
+stops before its writes could land after a new owner's.
 """
 
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +23,7 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from ordergen.batch import WHOLE_RUN, Shard
-from ordergen.domain.results import PortfolioResult
+from ordergen.domain.results import BUY, SELL, PortfolioResult
 from ordergen.io.orders_json import portfolio_document
 from ordergen.optimize.problem import Status
 from ordergen.store.connection import Db, Document, database_errors
@@ -32,6 +35,17 @@ PENDING, SUBMITTING, ACCEPTED = "pending", "submitting", "accepted"
 REJECTED, FAILED = "rejected", "failed"
 RESENDABLE = (PENDING, REJECTED, FAILED)
 DUPLICATE_KEY = 11000
+
+
+@dataclass(frozen=True)
+class StoredCounts:
+    """A shard's orders and portfolio results as stored, to check a run's own tally."""
+
+    buy_orders: int
+    sell_orders: int
+    orders: int
+    by_status: dict[str, int]
+    portfolios: int
 
 
 def order_id(run_id: str, portfolio_id: str, security_id: str) -> str:
@@ -53,8 +67,10 @@ class MongoResultSink:
         run_id: str,
         *,
         model_name: str,
+        attempt: str,
         shard: Shard = WHOLE_RUN,
         batch_size: int = DEFAULT_BATCH,
+        guard: Callable[[], None] = lambda: None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
@@ -62,7 +78,8 @@ class MongoResultSink:
         self._run_id = run_id
         self._model = model_name
         self._shard = str(shard)
-        self._attempt = uuid.uuid4().hex
+        self._attempt = attempt
+        self._guard = guard
         self._batch_size = batch_size
         self._rebalanced_at = datetime.now(UTC)
         self._results: list[UpdateOne] = []
@@ -79,7 +96,13 @@ class MongoResultSink:
         document = portfolio_document(result)
         portfolio_id = result.portfolio_id
         created = datetime.now(UTC)
-        owner = {"runId": self._run_id, "model": self._model, "portfolioId": portfolio_id}
+        owner = {
+            "runId": self._run_id,
+            "model": self._model,
+            "portfolioId": portfolio_id,
+            "shard": self._shard,
+            "attempt": self._attempt,
+        }
         for order in document["orders"]:
             key = order_id(self._run_id, portfolio_id, order["securityId"])
             self._orders.append(
@@ -88,7 +111,7 @@ class MongoResultSink:
                     # filter misses it and the upsert's insert fails as a duplicate.
                     {"_id": key, "submission.state": {"$in": list(RESENDABLE)}},
                     {
-                        "$set": {**owner, **order, "shard": self._shard, "attempt": self._attempt},
+                        "$set": {**owner, **order},
                         "$setOnInsert": {"createdAt": created, "submission": {"state": PENDING}},
                     },
                     upsert=True,
@@ -114,22 +137,37 @@ class MongoResultSink:
 
     @database_errors()
     def close(self, summary: dict[str, Any]) -> None:
-        """Write what is left, then drop earlier attempts' unsubmitted orders.
+        """Write what is left, then drop earlier attempts' unsubmitted orders and results.
 
         The summary belongs to the run (`RunRepository.finish`).
         """
         self._flush()
-        self._db[ORDERS].delete_many(
-            {
-                "runId": self._run_id,
-                "shard": self._shard,
-                "attempt": {"$ne": self._attempt},
-                "submission.state": {"$in": list(RESENDABLE)},
-            }
+        self._guard()
+        earlier = {"runId": self._run_id, "shard": self._shard, "attempt": {"$ne": self._attempt}}
+        self._db[ORDERS].delete_many({**earlier, "submission.state": {"$in": list(RESENDABLE)}})
+        self._db[RUN_PORTFOLIOS].delete_many(earlier)
+
+    @database_errors()
+    def stored_counts(self) -> "StoredCounts":
+        """What MongoDB holds for this shard: orders by side, portfolios by status."""
+        shard = {"runId": self._run_id, "shard": self._shard}
+        orders = self._db[ORDERS]
+        results = self._db[RUN_PORTFOLIOS]
+        return StoredCounts(
+            buy_orders=orders.count_documents({**shard, "side": BUY}),
+            sell_orders=orders.count_documents({**shard, "side": SELL}),
+            orders=orders.count_documents(shard),
+            by_status={
+                status.value: results.count_documents({**shard, "status": status.value})
+                for status in Status
+            },
+            portfolios=results.count_documents(shard),
         )
 
     def _flush(self) -> None:
         """Orders first, then results: a stored result implies its orders are stored."""
+        if self._orders or self._results or self._state:
+            self._guard()
         for collection, requests in (
             (ORDERS, self._orders),
             (RUN_PORTFOLIOS, self._results),

@@ -4,12 +4,17 @@ A sharded run (`--shard I/N`) is N processes sharing one run id. Each records it
 entry under `shards.<I>`; the run's status and counts are settled only once all N
 entries have finished, by whichever shard finishes last. Starting a run id again
 (after a crash) resets that shard's entry and the run's status: nothing is duplicated.
+
+Each shard has at most one writer at a time: `claim` makes a process its `owner`
+under a lease that its heartbeat (`renew`) extends; `finish` gives the ownership up.
+A process that finds a live owner waits for it (see `ordergen.runner`), and a writer
+killed outright blocks the shard for at most one lease.
 """
 
 import builtins
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,14 +23,23 @@ from pymongo.errors import DuplicateKeyError
 
 from ordergen.batch import WHOLE_RUN, Shard
 from ordergen.domain.values import decimal_text
-from ordergen.errors import InputError, NotFoundError
+from ordergen.errors import DatabaseError, InputError, NotFoundError, OwnershipLostError
 from ordergen.store.connection import Db, Document, database_errors
+from ordergen.store.ownership import CLAIM_ATTEMPTS, aware
 from ordergen.store.schema import RUN_PORTFOLIOS, RUN_PRICES, RUNS
 
 RUNNING, COMPLETED, PARTIAL, FAILED = "running", "completed", "partial", "failed"
 FINISHED = (COMPLETED, PARTIAL, FAILED)
 # Internal bookkeeping, not part of what `get` and `list` return.
 HIDDEN = {"revision": 0}
+
+
+def live_owner(entry: Document | None, now: datetime) -> str | None:
+    """The token of the shard entry's owner while its lease runs, else None."""
+    owner = (entry or {}).get("owner")
+    if owner is None or aware(owner["expiresAt"]) < now:
+        return None
+    return str(owner["token"])
 
 
 def _public(document: Document) -> Document:
@@ -63,7 +77,7 @@ class RunRepository:
         self._prices = db[RUN_PRICES]
 
     @database_errors()
-    def start(
+    def claim(
         self,
         run_id: str,
         *,
@@ -72,55 +86,100 @@ class RunRepository:
         input_digest: str,
         shard: Shard = WHOLE_RUN,
         portfolios: int,
+        owner: str,
+        lease_seconds: float,
         prices: Mapping[str, Decimal] | None = None,
-    ) -> None:
-        """Record that this run (or this shard of it) is running.
+    ) -> str | None:
+        """Make `owner` this shard's one writer and record it as running.
 
-        A run id already used for another model or another shard count is an
-        `InputError`: its results would mix with this run's.
+        Succeeds when the shard has no owner or its owner's lease has lapsed; returns
+        None then, or the live owner's token. A run id already used for another model
+        or another shard count is an `InputError`: its results would mix with this run's.
         """
-        now = datetime.now(UTC)
-        fields: Document = {
-            "method": method,
-            "inputDigest": input_digest,
-            "status": RUNNING,
-            f"shards.{shard.index}": {
+        key = f"shards.{shard.index}"
+        for _attempt in range(CLAIM_ATTEMPTS):
+            now = datetime.now(UTC)
+            fields: Document = {
+                "method": method,
+                "inputDigest": input_digest,
                 "status": RUNNING,
-                "startedAt": now,
-                "portfolios": portfolios,
-            },
-        }
-        # One key per security, so shards of one run add to the record, never replace it.
-        for security_id, price in sorted((prices or {}).items()):
-            fields[f"prices.{security_id}"] = decimal_text(price)
-        update = {
-            "$set": fields,
-            "$setOnInsert": {"startedAt": now},
-            "$unset": {
-                "endedAt": "",
-                "portfolios": "",
-                "byStatus": "",
-                "orders": "",
-                "failedServices": "",
-            },
-            "$inc": {"revision": 1},
-        }
-        # model and shardCount are in the filter, so the upsert inserts them, and a run
-        # id taken by another model or shard count fails to match and then to insert.
-        query = {"_id": run_id, "model": model, "shardCount": shard.count}
-        for _attempt in range(2):  # a duplicate key once is N shards inserting at once
+                key: {
+                    "status": RUNNING,
+                    "startedAt": now,
+                    "portfolios": portfolios,
+                    "owner": {
+                        "token": owner,
+                        "heartbeatAt": now,
+                        "expiresAt": now + timedelta(seconds=lease_seconds),
+                    },
+                },
+            }
+            # One key per security, so shards of one run add to the record, never replace it.
+            for security_id, price in sorted((prices or {}).items()):
+                fields[f"prices.{security_id}"] = decimal_text(price)
+            update = {
+                "$set": fields,
+                "$setOnInsert": {"startedAt": now},
+                "$unset": {
+                    "endedAt": "",
+                    "portfolios": "",
+                    "byStatus": "",
+                    "orders": "",
+                    "failedServices": "",
+                },
+                "$inc": {"revision": 1},
+            }
+            # model and shardCount are equalities, so the upsert inserts them, and a run
+            # id taken by another model or shard count fails to match and then to insert.
+            query = {
+                "_id": run_id,
+                "model": model,
+                "shardCount": shard.count,
+                "$or": [
+                    {f"{key}.owner": {"$exists": False}},
+                    {f"{key}.owner.expiresAt": {"$lt": now}},
+                ],
+            }
             try:
                 self._runs.update_one(query, update, upsert=True)
-                return
+                return None
             except DuplicateKeyError:
-                continue
-        existing = self._runs.find_one({"_id": run_id}) or {}
-        raise InputError(
-            "run id",
-            run_id,
-            f"already used for model {existing.get('model')!r} with "
-            f"{existing.get('shardCount')} shard(s)",
+                existing = self._runs.find_one({"_id": run_id}) or {}
+            if existing.get("model") != model or existing.get("shardCount") != shard.count:
+                if existing:
+                    raise InputError(
+                        "run id",
+                        run_id,
+                        f"already used for model {existing.get('model')!r} with "
+                        f"{existing.get('shardCount')} shard(s)",
+                    )
+                continue  # the document was removed meanwhile: claim again
+            holder = live_owner(existing["shards"].get(str(shard.index)), now)
+            if holder is not None:
+                return holder
+        raise DatabaseError(f"could not claim run {run_id!r} shard {shard}: it kept changing")
+
+    @database_errors()
+    def renew(self, run_id: str, shard: Shard, owner: str, lease_seconds: float) -> bool:
+        """Extend `owner`'s lease on the shard; False once another process owns it."""
+        key = f"shards.{shard.index}.owner"
+        now = datetime.now(UTC)
+        written = self._runs.update_one(
+            {"_id": run_id, f"{key}.token": owner},
+            {
+                "$set": {
+                    f"{key}.heartbeatAt": now,
+                    f"{key}.expiresAt": now + timedelta(seconds=lease_seconds),
+                }
+            },
         )
+        return written.matched_count == 1
+
+    @database_errors()
+    def shard_entry(self, run_id: str, shard: Shard) -> Document | None:
+        """The shard's entry of the run document as it stands now."""
+        run = self._runs.find_one({"_id": run_id}, {f"shards.{shard.index}": 1})
+        return None if run is None else run.get("shards", {}).get(str(shard.index))
 
     @database_errors()
     def finish(
@@ -130,11 +189,15 @@ class RunRepository:
         shard: Shard = WHOLE_RUN,
         summary: Mapping[str, Any],
         status: str,
+        owner: str,
     ) -> Document:
-        """Record this shard's end; settle the run if every shard has finished.
+        """Record this shard's end and give up its ownership; settle the run if every
+        shard has finished.
 
         `status` is `completed` (no portfolio failed), `partial` (some did) or `failed`
-        (the process crashed). Returns the run document as it now stands.
+        (the process crashed). `owner` must still own the shard, else
+        `OwnershipLostError`: another writer took over and its record stands. Returns
+        the run document as it now stands.
         """
         if status not in FINISHED:
             raise ValueError(f"status must be one of {FINISHED}, not {status!r}")
@@ -143,13 +206,18 @@ class RunRepository:
             f"{key}.status": status,
             f"{key}.endedAt": datetime.now(UTC),
             f"{key}.summary": dict(summary),
+            f"{key}.writer": owner,
         }
         written = self._runs.update_one(
-            {"_id": run_id, "shardCount": shard.count, key: {"$exists": True}},
-            {"$set": entry, "$inc": {"revision": 1}},
+            {"_id": run_id, "shardCount": shard.count, f"{key}.owner.token": owner},
+            {"$set": entry, "$unset": {f"{key}.owner": ""}, "$inc": {"revision": 1}},
         )
         if written.matched_count == 0:
-            raise NotFoundError(f"run {run_id!r} has no started shard {shard}")
+            if self.shard_entry(run_id, shard) is None:
+                raise NotFoundError(f"run {run_id!r} has no started shard {shard}")
+            raise OwnershipLostError(
+                f"run {run_id!r} shard {shard}: another writer owns it now; its record stands"
+            )
         self._settle(run_id)
         return self.get(run_id)
 

@@ -10,6 +10,7 @@ RUN_PORTFOLIOS = "run_portfolios"
 ORDERS = "orders"
 PORTFOLIO_STATE = "portfolio_state"
 RUN_PRICES = "run_prices"
+RUN_LOCKS = "run_locks"
 
 INDEXES: Mapping[str, Sequence[IndexModel]] = {
     MODELS: (
@@ -34,4 +35,6 @@ INDEXES: Mapping[str, Sequence[IndexModel]] = {
     RUN_PRICES: (IndexModel([("runId", ASCENDING)], name="runId"),),
     # portfolio_state is only ever read and written by _id (the portfolio id).
     PORTFOLIO_STATE: (),
+    # run_locks is only ever read and written by _id (the model name).
+    RUN_LOCKS: (),
 }

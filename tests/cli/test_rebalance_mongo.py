@@ -27,6 +27,7 @@ from ordergen.store.schema import ORDERS, PORTFOLIO_STATE, RUN_PORTFOLIOS
 from tests.factories import model_doc
 
 runner = CliRunner()
+LEASE_SECONDS = 10
 
 
 def invoke(*args: str) -> Any:
@@ -182,6 +183,8 @@ def ordergen_process(settings: Settings, *args: str) -> subprocess.Popen[str]:
         "DATABASE_URL": settings.database_url,
         "DATABASE_NAME": settings.database_name,
         "LOG_LEVEL": "WARNING",
+        # A killed writer holds its shard for one lease: keep the wait short in tests.
+        "RUN_LEASE_SECONDS": str(LEASE_SECONDS),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "ordergen", "rebalance", "--jobs", "1", *args],

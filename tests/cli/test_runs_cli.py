@@ -1,6 +1,7 @@
 """`ordergen runs list/show` on runs written by RunRepository and MongoResultSink."""
 
 import json
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -43,11 +44,12 @@ def result(portfolio: str, *orders: tuple[str, str, int], status: str = "ok") ->
 def record_run(db: Db, run_id: str, model: str, results: list[PortfolioResult]) -> None:
     """A finished run, written the way `rebalance --sink mongo` writes one."""
     runs = RunRepository(db)
-    runs.start(
+    writer = uuid.uuid4().hex
+    runs.claim(
         run_id, model=model, method="auto", input_digest="f42fc990",
-        portfolios=len(results),
+        portfolios=len(results), owner=writer, lease_seconds=30,
     )  # fmt: skip
-    sink = MongoResultSink(db, run_id, model_name=model)
+    sink = MongoResultSink(db, run_id, model_name=model, attempt=uuid.uuid4().hex)
     for item in results:
         sink.add(item)
     sink.close({})
@@ -60,7 +62,7 @@ def record_run(db: Db, run_id: str, model: str, results: list[PortfolioResult]) 
         "orders": sum(len(item.orders) for item in results),
     }
     status = "completed" if by_status["infeasible"] == 0 else "partial"
-    runs.finish(run_id, summary=summary, status=status)
+    runs.finish(run_id, summary=summary, status=status, owner=writer)
 
 
 GROWTH = [

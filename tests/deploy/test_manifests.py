@@ -32,7 +32,7 @@ SECRET_NAME = "ordergen-database"
 JOB_NAME_FIELD = "metadata.labels['batch.kubernetes.io/job-name']"
 INDEX_FIELD = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
 NON_RETRYABLE_EVERYWHERE = 2  # bad input or configuration: fails the Job at once
-RETRYABLE = (1, 4)  # a bug that may be transient, MongoDB unreachable
+RETRYABLE = (1, 4, 6)  # a transient bug, MongoDB unreachable, another run of the model live
 DETERMINISTIC = (3, 5)  # infeasible/error portfolios, model version conflict
 # Volume types the "restricted" Pod Security Standard allows.
 RESTRICTED_VOLUME_TYPES = {

@@ -1,5 +1,6 @@
 """submit_run_orders: orders stored by MongoResultSink, posted to the fake order service."""
 
+import uuid
 from decimal import Decimal
 
 from ordergen.domain.results import BUY, SELL, Order, PortfolioResult
@@ -28,7 +29,7 @@ def result(portfolio: str, *orders: tuple[str, str, int]) -> PortfolioResult:
 
 def store(db: Db, run_id: str = RUN) -> None:
     """P1: BUY 3 S, SELL 2 B; P2: SELL 1 S; P3: BUY 4 C (4 orders)."""
-    sink = MongoResultSink(db, run_id, model_name="growth")
+    sink = MongoResultSink(db, run_id, model_name="growth", attempt=uuid.uuid4().hex)
     for item in (
         result("P1", ("S", BUY, 3), ("B", SELL, 2)),
         result("P2", ("S", SELL, 1)),

@@ -1,6 +1,7 @@
 """MongoResultSink: idempotent re-runs, kept submission states, bounded batches, 10k portfolios."""
 
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,9 @@ RESULTS = [
 
 
 def write(db: Db, run_id: str, results: list[PortfolioResult], batch_size: int = 5000) -> None:
-    sink = MongoResultSink(db, run_id, model_name="growth", batch_size=batch_size)
+    sink = MongoResultSink(
+        db, run_id, model_name="growth", attempt=uuid.uuid4().hex, batch_size=batch_size
+    )
     for item in results:
         sink.add(item)
     sink.close({"portfolios": len(results)})
@@ -125,10 +128,14 @@ def test_a_rerun_never_rewrites_a_sent_order_and_sweeps_stale_unsent_ones(mongo_
 
 def test_a_shard_attempt_sweeps_only_its_own_shard(mongo_db: Db) -> None:
     for shard, item in ((Shard(0, 2), RESULTS[0]), (Shard(1, 2), RESULTS[1])):
-        sink = MongoResultSink(mongo_db, "r1", model_name="growth", shard=shard)
+        sink = MongoResultSink(
+            mongo_db, "r1", model_name="growth", attempt=uuid.uuid4().hex, shard=shard
+        )
         sink.add(item)
         sink.close({})
-    again = MongoResultSink(mongo_db, "r1", model_name="growth", shard=Shard(0, 2))
+    again = MongoResultSink(
+        mongo_db, "r1", model_name="growth", attempt=uuid.uuid4().hex, shard=Shard(0, 2)
+    )
     again.add(result("P1"))  # shard 0 now orders nothing for P1
     again.close({})
     assert [o["portfolioId"] for o in orders_for_run(mongo_db, "r1")] == [gid("P2")]
@@ -142,7 +149,9 @@ def test_other_runs_are_left_alone(mongo_db: Db) -> None:
 
 
 def test_full_batches_are_written_before_close(mongo_db: Db) -> None:
-    sink = MongoResultSink(mongo_db, "r1", model_name="growth", batch_size=10)
+    sink = MongoResultSink(
+        mongo_db, "r1", model_name="growth", attempt=uuid.uuid4().hex, batch_size=10
+    )
     for index in range(6):  # 4 writes each (2 orders, result, state): flush after the 3rd
         sink.add(result(f"P{index}", ("S", BUY, 1), ("B", SELL, 1)))
         if index == 2:
@@ -156,7 +165,7 @@ def test_full_batches_are_written_before_close(mongo_db: Db) -> None:
 
 def test_batch_size_must_be_positive(mongo_db: Db) -> None:
     with pytest.raises(ValueError, match="batch_size"):
-        MongoResultSink(mongo_db, "r1", model_name="growth", batch_size=0)
+        MongoResultSink(mongo_db, "r1", model_name="growth", attempt=uuid.uuid4().hex, batch_size=0)
 
 
 @pytest.mark.slow

@@ -15,6 +15,8 @@ from ordergen.store.runs import RunRepository
 from ordergen.store.schema import RUNS
 from tests.factories import gid
 
+WRITER = "the-writer"
+
 
 def summary(ok: int, infeasible: int = 0, orders: int = 0) -> dict[str, Any]:
     return {
@@ -25,13 +27,15 @@ def summary(ok: int, infeasible: int = 0, orders: int = 0) -> dict[str, Any]:
 
 
 def start(runs: RunRepository, run_id: str, shard: str = "0/1", model: str = "m") -> None:
-    runs.start(
+    runs.claim(
         run_id,
         model=model,
         method="auto",
         input_digest="abc",
         shard=Shard.parse(shard),
         portfolios=10,
+        owner=WRITER,
+        lease_seconds=30,
         prices={gid("S"): Decimal("100.50")},
     )
 
@@ -49,7 +53,7 @@ def test_an_unsharded_run_records_its_start_and_end(runs: RunRepository) -> None
     assert running["inputDigest"] == "abc"
     assert running["prices"] == {gid("S"): "100.50"}
     assert "endedAt" not in running
-    done = runs.finish("r1", summary=summary(9, 1, orders=30), status="partial")
+    done = runs.finish("r1", summary=summary(9, 1, orders=30), status="partial", owner=WRITER)
     assert done["status"] == "partial"
     assert done["byStatus"] == {"ok": 9, "infeasible": 1, "error": 0, "empty": 0}
     assert (done["portfolios"], done["orders"]) == (10, 30)
@@ -61,13 +65,13 @@ def test_starting_a_run_id_again_starts_over_without_a_second_document(
     runs: RunRepository, mongo_db: Db
 ) -> None:
     start(runs, "r1")
-    runs.finish("r1", summary={}, status="failed")
+    runs.finish("r1", summary={}, status="failed", owner=WRITER)
     start(runs, "r1")
     again = runs.get("r1")
     assert again["status"] == "running"
     assert "endedAt" not in again
     assert again["shards"]["0"]["status"] == "running"
-    runs.finish("r1", summary=summary(10), status="completed")
+    runs.finish("r1", summary=summary(10), status="completed", owner=WRITER)
     assert runs.get("r1")["status"] == "completed"
     assert mongo_db[RUNS].count_documents({}) == 1
 
@@ -85,11 +89,11 @@ def test_a_run_id_of_another_model_or_shard_count_is_refused(runs: RunRepository
 def test_finishing_a_shard_never_started_is_not_found(runs: RunRepository) -> None:
     start(runs, "r1", shard="0/2")
     with pytest.raises(NotFoundError):
-        runs.finish("r1", shard=Shard(1, 2), summary={}, status="completed")
+        runs.finish("r1", shard=Shard(1, 2), summary={}, status="completed", owner=WRITER)
     with pytest.raises(NotFoundError):
-        runs.finish("nope", summary={}, status="completed")
+        runs.finish("nope", summary={}, status="completed", owner=WRITER)
     with pytest.raises(ValueError, match="status"):
-        runs.finish("r1", shard=Shard(0, 2), summary={}, status="running")
+        runs.finish("r1", shard=Shard(0, 2), summary={}, status="running", owner=WRITER)
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
@@ -101,7 +105,11 @@ def test_a_sharded_run_settles_only_when_every_shard_has_finished(
     for position, index in enumerate(order):
         status = "partial" if index == 1 else "completed"
         result = runs.finish(
-            "r", shard=Shard(index, 3), summary=summary(4, int(index == 1), orders=5), status=status
+            "r",
+            shard=Shard(index, 3),
+            summary=summary(4, int(index == 1), orders=5),
+            status=status,
+            owner=WRITER,
         )
         if position < 2:
             assert result["status"] == "running"
@@ -131,6 +139,7 @@ def test_shards_started_and_finished_concurrently_settle_the_run_once_all_end(
                 shard=Shard(index, count),
                 summary=summary(2, orders=1),
                 status="completed",
+                owner=WRITER,
             )
         except BaseException as exc:  # surfaced in the main thread below
             errors.append(exc)
@@ -178,13 +187,15 @@ def test_the_first_claimed_price_of_a_security_wins_for_the_whole_run(
 
 def test_shards_add_their_prices_to_the_run_record(runs: RunRepository) -> None:
     for index, label in enumerate("AB"):
-        runs.start(
+        runs.claim(
             "r1",
             model="m",
             method="auto",
             input_digest="abc",
             shard=Shard(index, 2),
             portfolios=1,
+            owner=WRITER,
+            lease_seconds=30,
             prices={gid(label): Decimal("1.5")},
         )
     assert runs.get("r1")["prices"] == {gid("A"): "1.5", gid("B"): "1.5"}
