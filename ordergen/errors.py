@@ -5,6 +5,9 @@ Bad input is the caller's to fix and is never retried; infrastructure failures
 portfolio and never aborts a batch.
 """
 
+import json
+from collections.abc import Mapping
+from decimal import Decimal
 from enum import IntEnum
 
 
@@ -32,8 +35,62 @@ class OrdergenError(Exception):
     exit_code: ExitCode = ExitCode.INTERNAL
 
 
+# A problem starting with one of these continues the sentence begun by the field and
+# value ('price: "0" is not positive'); any other follows a colon ('shard: "x": expected I/N').
+_PREDICATES = ("is ", "are ", "must ", "has ", "have ", "cannot ", "does ", "was ", "needs ")
+_LONGEST_VALUE = 80  # characters of a value shown; the rest is elided
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= _LONGEST_VALUE else text[: _LONGEST_VALUE - 1] + "…"
+
+
+def shown_value(value: object) -> str:
+    """`value` as the user wrote it, for a message.
+
+    Strings in plain double quotes (only characters that do not print escaped),
+    numbers as plain text (a Decimal as its digits, never `Decimal('1.5')`), true and
+    false and null as in JSON, lists and objects as compact JSON; long values elided.
+    """
+    if isinstance(value, str):
+        if not value.isprintable():  # control characters, line breaks: escaped, one line
+            value = "".join(
+                c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in value
+            )
+        return _shorten(f'"{value}"')
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int) and value.bit_length() > 256:
+        # str() of a huge int is slow (and refused beyond 4300 digits): say how long it is.
+        return f"a number of about {int(value.bit_length() * 0.30103)} digits"
+    if isinstance(value, float):  # floats come from JSON: spelt as JSON spells them (NaN)
+        return _shorten(json.dumps(value))
+    if isinstance(value, (int, Decimal)):
+        return _shorten(str(value))
+    if isinstance(value, (Mapping, list, tuple)):
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
+        except (TypeError, ValueError, RecursionError):
+            text = f"a {type(value).__name__}"
+        return _shorten(text)
+    return _shorten(str(value))
+
+
+def describe(field: str, value: object, problem: str) -> str:
+    """One sentence: the field, the value as written (none if `value` is None), the problem."""
+    joiner = " " if problem.startswith(_PREDICATES) else ": "
+    if value is None:
+        return f"{field}{joiner}{problem}"
+    return f"{field}: {shown_value(value)}{joiner}{problem}"
+
+
 class InputError(OrdergenError, ValueError):
-    """Bad input: the message names the field and the offending value."""
+    """Bad input: the message names the field and the offending value.
+
+    `value` is the value as the input held it (None when there is none to show);
+    `problem` says what is wrong and what is allowed. The message reads
+    `positions.json: [3].cashBalance: "1e400" is out of range: a cash balance must be ...`.
+    """
 
     exit_code = ExitCode.INPUT
 
@@ -41,7 +98,7 @@ class InputError(OrdergenError, ValueError):
         self.field = field
         self.value = value
         self.problem = problem
-        super().__init__(f"{field}={value!r}: {problem}")
+        super().__init__(describe(field, value, problem))
 
 
 class ConfigurationError(OrdergenError):

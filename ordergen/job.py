@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ordergen.batch import Shard, model_holdings, require_prices, select_shard
-from ordergen.domain.holdings import Holdings
+from ordergen.domain.holdings import Holdings, check_market_values
 from ordergen.domain.model import InvestmentModel, model_content
 from ordergen.errors import InputError
 from ordergen.io.files import input_digest, read_model, read_positions, read_prices
@@ -72,6 +72,7 @@ def inputs_from_files(
     prices = read_prices(prices_file)
     holdings, missing, unmodelled = model_holdings(model, found, wanted)
     require_prices(model, holdings, prices)
+    check_market_values(holdings, prices, source=str(positions))
     digest = input_digest((positions, prices_file), model_fingerprint(model), method, selection)
     return RunInputs(model, holdings, prices, missing, unmodelled, digest)
 

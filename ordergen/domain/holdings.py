@@ -1,12 +1,14 @@
 """A portfolio's cash and share quantities, and its market value."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from ordergen.domain.values import MAX_AMOUNT, decimal_text, limit_text
 from ordergen.errors import InputError
 
 MONEY_PLACES = Decimal("0.001")
+AMOUNT_RULE = f"must be between -{limit_text(MAX_AMOUNT)} and {limit_text(MAX_AMOUNT)}"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,16 @@ def market_value(holdings: Holdings, prices: Mapping[str, Decimal]) -> Decimal:
     """Cash plus every holding at its price, rounded to 3 dp half-up.
 
     A held security without a price is an error, never silently left out of MV.
+    Each holding's value and the total must lie within +-`MAX_AMOUNT`: with the
+    per-value limits of ordergen.domain.values every sum here is then exact in the
+    default 28-digit context, and every weight and share count derived from the
+    market value downstream stays exact (the reasoning is in that module).
+
+    Raises
+    ------
+    InputError
+        A held security has no price, or a holding's value or the market value is
+        out of range; the message names the portfolio.
     """
     total = holdings.cash
     for security_id, quantity in holdings.quantities.items():
@@ -39,7 +51,52 @@ def market_value(holdings: Holdings, prices: Mapping[str, Decimal]) -> Decimal:
             raise InputError(
                 f"prices.{security_id}",
                 None,
-                f"no price for a security held by {holdings.portfolio_id}",
+                f"is missing: there is no price for a security held by {holdings.portfolio_id}",
             )
-        total += quantity * price
+        value = quantity * price
+        # Exact: |quantity| <= 1e15 and a price has at most 17 digits, but a product worth
+        # more than MAX_AMOUNT is refused before it joins a sum.
+        if abs(value) > MAX_AMOUNT:
+            raise InputError(
+                f"portfolio {holdings.portfolio_id}",
+                None,
+                f"has a holding of {quantity} shares of {security_id} at {decimal_text(price)}, "
+                f"worth {decimal_text(value)}: the value of a holding {AMOUNT_RULE}",
+            )
+        total += value
+    if abs(total) > MAX_AMOUNT:
+        raise InputError(
+            f"portfolio {holdings.portfolio_id}",
+            None,
+            f"has a market value of {decimal_text(total)}: a market value {AMOUNT_RULE}",
+        )
     return total.quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
+
+
+def check_market_values(
+    holdings: Iterable[Holdings], prices: Mapping[str, Decimal], source: str = ""
+) -> None:
+    """Check every portfolio's market value before a run starts (`market_value` per portfolio).
+
+    Each value was checked on its own when read; this checks them together, so a
+    holding worth more than `MAX_AMOUNT` (or such a market value) is an input error
+    before anything is written rather than in the middle of a run. Portfolios with a
+    `load_error`, or holding a security without a price, are left to the batch (it
+    reports them per portfolio). `source` (a file name) prefixes the error's field.
+
+    Raises
+    ------
+    InputError
+        The first portfolio whose holding value or market value is out of range.
+    """
+    for item in holdings:
+        if item.load_error is not None:
+            continue
+        if any(units and sid not in prices for sid, units in item.quantities.items()):
+            continue
+        try:
+            market_value(item, prices)
+        except InputError as exc:
+            if not source:
+                raise
+            raise InputError(f"{source}: {exc.field}", exc.value, exc.problem) from None

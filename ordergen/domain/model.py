@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ordergen.domain.values import parse_decimal, parse_globeco_id
+from ordergen.domain.values import MAX_PLACES, at_most_places, parse_decimal, parse_globeco_id
 from ordergen.errors import InputError
 
 MAX_POSITIONS = 100
@@ -14,6 +14,8 @@ MAX_TARGET = Decimal("0.95")
 MAX_TARGET_SUM = Decimal("0.95")
 TARGET_STEP = Decimal("0.005")
 MAX_DRIFT = Decimal(1)
+TARGET_RULE = f"a target is 0 or a multiple of {TARGET_STEP} up to {MAX_TARGET}"
+DRIFT_RULE = f"a drift is between 0 and 1 with at most {MAX_PLACES} decimal places"
 MODEL_FIELDS = frozenset(
     {"name", "positions", "portfolios", "version", "lastRebalanceDate", "modelId", "id"}
 )
@@ -57,17 +59,23 @@ def validate_position(raw: object, where: str) -> Position:
         if required not in raw:
             raise InputError(f"{where}.{required}", None, "is required")
     security_id = parse_globeco_id(raw["securityId"], f"{where}.securityId")
+    # parse_decimal refuses NaN and infinities; the range is checked before the modulo,
+    # so `%` only ever sees a number below 1 (a huge one could not be divided exactly).
     target = parse_decimal(raw["target"], f"{where}.target")
     if not Decimal(0) <= target <= MAX_TARGET:
         raise InputError(f"{where}.target", raw["target"], f"must be in [0, {MAX_TARGET}]")
     if target % TARGET_STEP != 0:
         raise InputError(f"{where}.target", raw["target"], f"must be a multiple of {TARGET_STEP}")
+    # A multiple of 0.005 may still be written with many trailing zeros: keep its digits
+    # bounded like every other number (see ordergen.domain.values).
+    target = at_most_places(target, raw["target"], f"{where}.target", TARGET_RULE)
     drifts = []
     for name in ("lowDrift", "highDrift"):
-        drift = parse_decimal(raw.get(name, 0), f"{where}.{name}")
+        written = raw.get(name, 0)
+        drift = parse_decimal(written, f"{where}.{name}")
         if not Decimal(0) <= drift <= MAX_DRIFT:
-            raise InputError(f"{where}.{name}", raw.get(name), "must be in [0, 1]")
-        drifts.append(drift)
+            raise InputError(f"{where}.{name}", written, "must be in [0, 1]")
+        drifts.append(at_most_places(drift, written, f"{where}.{name}", DRIFT_RULE))
     return Position(security_id, target, drifts[0], drifts[1])
 
 

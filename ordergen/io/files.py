@@ -1,14 +1,15 @@
 """Reading models (JSON/YAML), positions (JSON/CSV) and prices (JSON/CSV).
 
 Numbers may be JSON numbers or decimal strings; all become Decimal. Any problem
-raises `InputError` naming the file, the field and the value.
+raises `InputError` naming the file, the record, the field and the value as
+written: a missing field is an error, never a default.
 """
 
 import csv
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -17,124 +18,341 @@ import yaml
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.model import InvestmentModel, validate_model
 from ordergen.domain.values import (
-    parse_decimal,
+    parse_cash,
     parse_globeco_id,
     parse_price,
     parse_whole_number,
 )
-from ordergen.errors import InputError
+from ordergen.errors import InputError, shown_value
 
 POSITIONS_COLUMNS = ("portfolio_id", "security_id", "quantity")
 PRICES_COLUMNS = ("security_id", "price")
 SUMMARY_FIELDS = frozenset(
     {"portfolioId", "cashBalance", "securities", "securityCount", "lastUpdated"}
 )
+SUMMARY_REQUIRED = ("portfolioId", "cashBalance", "securities")
+HOLDING_REQUIRED = ("securityId", "netQuantity")
+YAML_SUFFIXES = (".yaml", ".yml")
+
+MODEL_WHAT = "a model (JSON or YAML)"
+POSITIONS_WHAT = "a JSON list of portfolio summaries or a CSV file"
+PRICES_WHAT = "a JSON object {securityId: price} or a CSV file"
 
 
-def _read_text(path: Path) -> str:
+def _kind(value: object) -> str:
+    """What a parsed value is, in the file's terms (for "expected X, not Y")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float, Decimal)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _read_text(path: Path, what: str) -> str:
+    """The file as text; unreadable, non-UTF-8 or empty files are input errors."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), None, f"cannot read file: {exc}") from None
-
-
-def load_structured(path: Path) -> Any:
-    """Parse JSON (floats as Decimal) or, for .yaml/.yml, YAML."""
-    text = _read_text(path)
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise InputError(str(path), None, f"cannot be read: {reason}") from None
     try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            return yaml.safe_load(text)
-        return json.loads(text, parse_float=Decimal)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        first_line = str(exc).splitlines()[0]
-        raise InputError(str(path), None, f"malformed file: {first_line}") from None
+        # utf-8-sig: a byte-order mark (as spreadsheet tools write) is not part of the text.
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        offset = exc.start + len(data) - len(exc.object)  # the codec may have cut the BOM
+        raise InputError(
+            str(path),
+            None,
+            f"is not UTF-8 text: byte 0x{data[offset]:02x} at offset {offset} is not valid UTF-8",
+        ) from None
+    if not text or text.isspace():  # isspace stops at the first other character: no copy
+        raise InputError(str(path), None, f"is empty: expected {what}")
+    return text
+
+
+class _DecimalYamlLoader(yaml.SafeLoader):
+    """Safe YAML whose floats become Decimals made from the digits as written."""
+
+
+_YAML_SPECIAL = {".inf": "Infinity", "+.inf": "Infinity", "-.inf": "-Infinity", ".nan": "NaN"}
+
+
+def _yaml_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    special = _YAML_SPECIAL.get(text.lower())
+    if special is not None:
+        return Decimal(special)
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # YAML 1.1 base-60 floats such as 1:30.5
+        return Decimal(str(loader.construct_yaml_float(node)))
+
+
+_DecimalYamlLoader.add_constructor("tag:yaml.org,2002:float", _yaml_decimal)
+
+
+def _non_text_key(document: object) -> object | None:
+    """The first mapping key in `document` that is not a string (YAML allows any), or None."""
+    seen: set[int] = set()
+    pending: list[object] = [document]
+    while pending:
+        item = pending.pop()
+        if id(item) in seen:  # YAML aliases can share (or nest) a node
+            continue
+        seen.add(id(item))
+        if isinstance(item, Mapping):
+            mapping: Mapping[object, object] = item
+            for key, value in mapping.items():
+                if not isinstance(key, str):
+                    return key
+                pending.append(value)
+        elif isinstance(item, list):
+            pending.extend(item)
+    return None
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's dict; a key given twice is refused (json keeps the last silently)."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(key)
+            seen.add(key)
+    return document
+
+
+def _json_problem(exc: ValueError | RecursionError) -> str:
+    if isinstance(exc, _DuplicateKeyError):
+        return f"is not usable JSON: the key {shown_value(exc.key)} appears twice in one object"
+    if isinstance(exc, json.JSONDecodeError):
+        reason = exc.msg[:1].lower() + exc.msg[1:]
+        # Some reasons end in "at" already ("Unterminated string starting at").
+        at = " " if reason.endswith(" at") else " at "
+        return f"is not valid JSON: {reason}{at}line {exc.lineno}, column {exc.colno}"
+    if isinstance(exc, RecursionError):
+        return "is not usable JSON: it is nested too deeply"
+    return "is not usable JSON: it holds a number with too many digits"
+
+
+def load_structured(path: Path, what: str = "JSON or YAML") -> Any:
+    """Parse JSON (numbers with a fraction or exponent, NaN and Infinity as Decimal) or,
+    for .yaml/.yml, YAML (floats as Decimal); `what` names the expected content."""
+    text = _read_text(path, what)
+    if path.suffix.lower() in YAML_SUFFIXES:
+        try:
+            # A SafeLoader subclass: it builds plain data only, as yaml.safe_load does.
+            document = yaml.load(text, Loader=_DecimalYamlLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            where = "" if mark is None else f" at line {mark.line + 1}, column {mark.column + 1}"
+            raise InputError(str(path), None, f"is not valid YAML: {exc.problem}{where}") from None
+        except (yaml.YAMLError, ValueError, RecursionError) as exc:
+            # ValueError: a timestamp such as 2024-13-01, or an over-long integer.
+            first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise InputError(str(path), None, f"is not valid YAML: {first_line}") from None
+        key = _non_text_key(document)
+        if key is not None:
+            raise InputError(str(path), key, "is not a text key: every key must be text")
+        return document
+    try:
+        return json.loads(
+            text, parse_float=Decimal, parse_constant=Decimal, object_pairs_hook=_unique_keys
+        )
+    except (ValueError, RecursionError) as exc:
+        # ValueError besides JSONDecodeError: an integer of more than 4300 digits.
+        raise InputError(str(path), None, _json_problem(exc)) from None
 
 
 def read_model(path: Path) -> InvestmentModel:
     """A validated model from a JSON or YAML file."""
-    raw = load_structured(path)
+    raw = load_structured(path, MODEL_WHAT)
     try:
         return validate_model(raw)
     except InputError as exc:
         raise InputError(f"{path}: {exc.field}", exc.value, exc.problem) from None
 
 
-def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows of a CSV file whose header must be exactly `columns` (any order)."""
-    reader = csv.DictReader(_read_text(path).splitlines())
-    header = reader.fieldnames or []
-    for name in header:
-        if name.strip() not in columns:
-            raise InputError(
-                f"{path}: column", name, f"unknown column (expected {', '.join(columns)})"
-            )
-    missing = [name for name in columns if name not in [h.strip() for h in header]]
-    if missing:
-        raise InputError(f"{path}: column", missing[0], "missing column")
-    for line, row in enumerate(reader, start=2):
-        if None in row:
-            raise InputError(f"{path}:{line}", row[None], "more values than columns")
-        yield line, {key.strip(): (value or "").strip() for key, value in row.items()}
+def _csv_rows(path: Path, columns: tuple[str, ...], what: str) -> Iterator[tuple[str, list[str]]]:
+    """(where, values in `columns` order) for each row of a CSV file.
+
+    The header must name exactly `columns`, in any order, each once; every row must
+    have as many values as the header. Values are stripped of surrounding spaces.
+    """
+    reader = csv.reader(_read_text(path, what).splitlines())
+    try:
+        # Blank lines before the header are skipped, as csv skips them between rows.
+        header = [name.strip() for name in next((row for row in reader if row), [])]
+        expected = f"the columns are {','.join(columns)}"
+        for name in header:
+            if name not in columns:
+                raise InputError(f"{path}: column", name, f"is an unknown column: {expected}")
+            if header.count(name) > 1:
+                raise InputError(f"{path}: column", name, f"is given twice: {expected}")
+        missing = [name for name in columns if name not in header]
+        if missing:
+            raise InputError(f"{path}: column {missing[0]}", None, f"is missing: {expected}")
+        order = [header.index(name) for name in columns]
+        for row in reader:
+            if not row:  # a blank line
+                continue
+            where = f"{path}:{reader.line_num}"
+            if len(row) != len(header):
+                values = "1 value" if len(row) == 1 else f"{len(row)} values"
+                raise InputError(
+                    where, None, f"has {values} but the header has {len(header)} columns"
+                )
+            yield where, [row[index].strip() for index in order]
+    except csv.Error as exc:
+        raise InputError(f"{path}:{reader.line_num}", None, f"is not valid CSV: {exc}") from None
+
+
+def _cell(value: str, where: str, column: str) -> str:
+    """A CSV value that must not be empty."""
+    if not value:
+        raise InputError(f"{where}: {column}", None, "is missing")
+    return value
 
 
 def summary_to_holdings(raw: object, where: str) -> Holdings:
+    """Holdings from one portfolio-accounting summary; `where` prefixes field names in errors.
+
+    portfolioId, cashBalance and securities are required, and so are securityId and
+    netQuantity in each security: a missing one is an error, never zero or nothing held.
+    """
     if not isinstance(raw, Mapping):
-        raise InputError(where, raw, "expected a portfolio summary object")
+        raise InputError(where, None, f"must be a portfolio summary object, not {_kind(raw)}")
     unknown = sorted(set(raw) - SUMMARY_FIELDS)
     if unknown:
-        raise InputError(f"{where}.{unknown[0]}", raw[unknown[0]], "unknown field")
-    portfolio_id = parse_globeco_id(raw.get("portfolioId"), f"{where}.portfolioId")
-    cash = parse_decimal(raw.get("cashBalance", 0), f"{where}.cashBalance")
-    securities = raw.get("securities", [])
+        raise InputError(
+            f"{where}.{unknown[0]}",
+            None,
+            "is not a field of a portfolio summary: the fields are portfolioId, cashBalance, "
+            "securities, securityCount and lastUpdated",
+        )
+    for name in SUMMARY_REQUIRED:
+        if name not in raw:
+            raise InputError(
+                f"{where}.{name}",
+                None,
+                "is missing: a portfolio summary needs portfolioId, cashBalance and securities",
+            )
+    portfolio_id = parse_globeco_id(raw["portfolioId"], f"{where}.portfolioId")
+    cash = parse_cash(raw["cashBalance"], f"{where}.cashBalance")
+    securities = raw["securities"]
     if not isinstance(securities, list):
-        raise InputError(f"{where}.securities", securities, "expected a list")
+        raise InputError(
+            f"{where}.securities",
+            None,
+            f"must be a list of {{securityId, netQuantity}}, not {_kind(securities)}",
+        )
     quantities: dict[str, int] = {}
     for index, item in enumerate(securities):
         item_where = f"{where}.securities[{index}]"
         if not isinstance(item, Mapping):
-            raise InputError(item_where, item, "expected {securityId, netQuantity}")
-        security_id = parse_globeco_id(item.get("securityId"), f"{item_where}.securityId")
+            raise InputError(
+                item_where,
+                None,
+                f"must be an object {{securityId, netQuantity}}, not {_kind(item)}",
+            )
+        for name in HOLDING_REQUIRED:
+            if name not in item:
+                raise InputError(
+                    f"{item_where}.{name}",
+                    None,
+                    "is missing: each security needs securityId and netQuantity",
+                )
+        security_id = parse_globeco_id(item["securityId"], f"{item_where}.securityId")
         if security_id in quantities:
-            raise InputError(f"{item_where}.securityId", security_id, "duplicate security")
+            raise InputError(
+                f"{item_where}.securityId",
+                security_id,
+                "is a duplicate security: each appears once per portfolio",
+            )
         quantities[security_id] = parse_whole_number(
-            item.get("netQuantity"), f"{item_where}.netQuantity"
+            item["netQuantity"], f"{item_where}.netQuantity"
         )
     return Holdings(portfolio_id, cash, quantities)
 
 
 def _add_portfolio(found: dict[str, Holdings], holdings: Holdings, where: str) -> None:
     if holdings.portfolio_id in found:
-        raise InputError(where, holdings.portfolio_id, "duplicate portfolio")
+        raise InputError(
+            where,
+            holdings.portfolio_id,
+            "is a duplicate portfolio: each appears once in a positions file",
+        )
     found[holdings.portfolio_id] = holdings
 
 
-def read_positions(path: Path) -> dict[str, Holdings]:
-    """Holdings by portfolio id from a JSON list of summaries or a CSV of quantities."""
+def _positions_csv(path: Path) -> dict[str, Holdings]:
+    cash: dict[str, Decimal] = {}
+    quantities: dict[str, dict[str, int]] = {}
+    rows = _csv_rows(path, POSITIONS_COLUMNS, POSITIONS_WHAT)
+    for where, (portfolio, security, quantity) in rows:
+        portfolio_id = parse_globeco_id(
+            _cell(portfolio, where, "portfolio_id"), f"{where}: portfolio_id"
+        )
+        held = quantities.setdefault(portfolio_id, {})
+        amount = _cell(quantity, where, "quantity")
+        if not security:  # an empty security id is the cash balance
+            if portfolio_id in cash:
+                raise InputError(
+                    f"{where}: security_id",
+                    None,
+                    f"is empty a second time for portfolio {portfolio_id}: "
+                    "give one cash row per portfolio",
+                )
+            cash[portfolio_id] = parse_cash(amount, f"{where}: quantity")
+            continue
+        security_id = parse_globeco_id(security, f"{where}: security_id")
+        if security_id in held:
+            raise InputError(
+                f"{where}: security_id",
+                security_id,
+                "is a duplicate security: each appears once per portfolio",
+            )
+        held[security_id] = parse_whole_number(amount, f"{where}: quantity")
     found: dict[str, Holdings] = {}
+    for portfolio_id, held in quantities.items():
+        if portfolio_id not in cash:
+            raise InputError(
+                f"{path}: portfolio {portfolio_id}",
+                None,
+                "has no cash row: give its cash balance in a row with an empty security_id",
+            )
+        found[portfolio_id] = Holdings(portfolio_id, cash[portfolio_id], held)
+    return found
+
+
+def read_positions(path: Path) -> dict[str, Holdings]:
+    """Holdings by portfolio id from a JSON list of summaries or a CSV of quantities.
+
+    In a CSV file every portfolio needs its cash row (an empty security_id).
+    """
     if path.suffix.lower() == ".csv":
-        cash: dict[str, Decimal] = {}
-        quantities: dict[str, dict[str, int]] = {}
-        for line, row in _csv_rows(path, POSITIONS_COLUMNS):
-            where = f"{path}:{line}"
-            portfolio_id = parse_globeco_id(row["portfolio_id"], f"{where}: portfolio_id")
-            held = quantities.setdefault(portfolio_id, {})
-            if not row["security_id"]:  # an empty security id is the cash balance
-                if portfolio_id in cash:
-                    raise InputError(f"{where}: quantity", row["quantity"], "second cash row")
-                cash[portfolio_id] = parse_decimal(row["quantity"], f"{where}: quantity")
-                continue
-            security_id = parse_globeco_id(row["security_id"], f"{where}: security_id")
-            if security_id in held:
-                raise InputError(f"{where}: security_id", security_id, "duplicate security")
-            held[security_id] = parse_whole_number(row["quantity"], f"{where}: quantity")
-        for portfolio_id, held in quantities.items():
-            found[portfolio_id] = Holdings(portfolio_id, cash.get(portfolio_id, Decimal(0)), held)
-        return found
-    raw = load_structured(path)
+        return _positions_csv(path)
+    raw = load_structured(path, POSITIONS_WHAT)
     if not isinstance(raw, list):
         raise InputError(
-            str(path), type(raw).__name__, "expected a JSON list of portfolio summaries"
+            str(path), None, f"must hold a JSON list of portfolio summaries, not {_kind(raw)}"
         )
+    found: dict[str, Holdings] = {}
     for index, item in enumerate(raw):
         where = f"{path}: [{index}]"
         _add_portfolio(found, summary_to_holdings(item, where), f"{where}.portfolioId")
@@ -145,20 +363,25 @@ def read_prices(path: Path) -> dict[str, Decimal]:
     """Prices by security id from a JSON object or a CSV of security_id,price."""
     prices: dict[str, Decimal] = {}
     if path.suffix.lower() == ".csv":
-        for line, row in _csv_rows(path, PRICES_COLUMNS):
-            where = f"{path}:{line}"
-            security_id = parse_globeco_id(row["security_id"], f"{where}: security_id")
+        for where, (security, price) in _csv_rows(path, PRICES_COLUMNS, PRICES_WHAT):
+            security_id = parse_globeco_id(
+                _cell(security, where, "security_id"), f"{where}: security_id"
+            )
             if security_id in prices:
-                raise InputError(f"{where}: security_id", security_id, "duplicate security")
-            prices[security_id] = parse_price(row["price"], f"{where}: price")
+                raise InputError(
+                    f"{where}: security_id",
+                    security_id,
+                    "is a duplicate security: each has one price",
+                )
+            prices[security_id] = parse_price(_cell(price, where, "price"), f"{where}: price")
         return prices
-    raw = load_structured(path)
+    raw = load_structured(path, PRICES_WHAT)
     if not isinstance(raw, Mapping):
         raise InputError(
-            str(path), type(raw).__name__, "expected a JSON object {securityId: price}"
+            str(path), None, f"must hold a JSON object {{securityId: price}}, not {_kind(raw)}"
         )
     for security_id, value in raw.items():
-        parse_globeco_id(security_id, f"{path}: key")
+        parse_globeco_id(security_id, f"{path}: security id")
         prices[security_id] = parse_price(value, f"{path}: {security_id}")
     return prices
 

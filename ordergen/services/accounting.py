@@ -42,7 +42,9 @@ def fetch_summary(client: ServiceClient, portfolio_id: str) -> Holdings:
     Holdings
         Its cash and quantities; `has_record=False` for "no balances found"; cash 0
         and `load_error="portfolio-accounting: <reason>"` if the summary could not be
-        fetched or was malformed.
+        fetched or breaks the contract: a required field missing (never read as zero
+        or nothing held), a value of the wrong type or out of range (the reason
+        names the field and the value).
     """
     path = _summary_path(portfolio_id)
     try:
@@ -51,7 +53,11 @@ def fetch_summary(client: ServiceClient, portfolio_id: str) -> Holdings:
             return Holdings(portfolio_id, Decimal(0), {}, has_record=False)
         holdings = summary_to_holdings(answer.body, "summary")
         if holdings.portfolio_id != portfolio_id:
-            raise InputError("summary.portfolioId", holdings.portfolio_id, "not the one asked for")
+            raise InputError(
+                "summary.portfolioId",
+                holdings.portfolio_id,
+                f"is not the portfolio asked for ({portfolio_id})",
+            )
     except InputError as exc:
         error = ServiceError(SERVICE, f"GET {path}: malformed summary: {exc}")
         return Holdings(portfolio_id, Decimal(0), {}, load_error=str(error))

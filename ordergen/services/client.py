@@ -258,8 +258,9 @@ class ServiceClient:
             return None
         try:
             return json.loads(response.text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            raise ServiceError(self.name, f"{where}: malformed JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge ints, deep nesting
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ServiceError(self.name, f"{where}: malformed JSON: {first_line}") from None
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome is not None else None

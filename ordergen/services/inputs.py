@@ -13,10 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ordergen.domain.holdings import Holdings
+from ordergen.domain.holdings import Holdings, market_value
 from ordergen.domain.model import InvestmentModel, model_to_document
 from ordergen.domain.values import decimal_text
-from ordergen.errors import ServiceError
+from ordergen.errors import InputError, ServiceError
 from ordergen.io.inputs_out import write_inputs
 from ordergen.services import accounting, pricing, securities
 from ordergen.services.client import ServiceClient
@@ -128,6 +128,33 @@ def _fail_portfolios_needing(
     return result
 
 
+def _fail_out_of_range(
+    holdings: list[Holdings], prices: Mapping[str, Decimal]
+) -> tuple[list[Holdings], set[str]]:
+    """Portfolios whose market value, or a holding's value, is out of range get that error.
+
+    Every value in the answers was checked on its own; this checks them together
+    (quantity x price, and the sum) before any portfolio is solved, so such a
+    portfolio is an `error` naming both services rather than a run that stops
+    half-way. Portfolios holding an unpriced security are left to the batch, which
+    names the security. Returns the holdings and the ids that failed.
+    """
+    result: list[Holdings] = []
+    failed: set[str] = set()
+    for item in holdings:
+        priced = all(sid in prices for sid, units in item.quantities.items() if units)
+        if item.load_error is None and item.has_record and priced:
+            try:
+                market_value(item, prices)
+            except InputError as exc:
+                reason = f"{accounting.SERVICE} and {pricing.SERVICE}: {exc}"
+                result.append(dataclasses.replace(item, load_error=reason))
+                failed.add(item.portfolio_id)
+                continue
+        result.append(item)
+    return result, failed
+
+
 def load_service_inputs(
     settings: Settings,
     model: InvestmentModel,
@@ -160,9 +187,12 @@ def load_service_inputs(
     Returns
     -------
     ServiceInputs
-        Never raises for a service failure: a portfolio whose summary failed, or
-        that needs a security a failed service could not price, gets `load_error`
-        naming the service, and `failed_services` names every service that failed.
+        Never raises for a service failure: a portfolio whose summary failed or
+        broke the contract (a required field missing, a value of the wrong type or
+        out of range), that needs a security a failed service could not price, or
+        whose market value is out of range, gets `load_error` naming the service
+        (and the field), and `failed_services` names every service that failed.
+        Other portfolios are unaffected.
     """
     loader = _Loader(settings, options or ServiceOptions.from_settings(settings))
     loaded = loader.holdings(portfolio_ids)
@@ -189,15 +219,20 @@ def load_service_inputs(
                 else:
                     unpriced[sid] = lookup.missing[ticker]
     unpriced.update(outages)
+    checked, out_of_range = _fail_out_of_range(
+        _fail_portfolios_needing(model, loaded, outages), prices
+    )
     return ServiceInputs(
-        holdings=_fail_portfolios_needing(model, loaded, outages),
+        holdings=checked,
         prices=prices,
         tickers=tickers,
         unpriced={sid: unpriced[sid] for sid in needed if sid in unpriced},
         failed_services=loader.failed,
         load_seconds=loader.seconds,
         summaries=[
-            summary_document(item) for item in loaded if item.has_record and not item.load_error
+            summary_document(item)
+            for item in loaded
+            if item.has_record and not item.load_error and item.portfolio_id not in out_of_range
         ],
     )
 

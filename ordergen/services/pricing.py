@@ -35,10 +35,13 @@ class PriceLookup:
 
 
 def _take(lookup: PriceLookup, ticker: str, item: Any, where: str) -> None:
+    """The item's close as the ticker's price; a missing or bad close is its failure."""
     try:
         if not isinstance(item, Mapping):
-            raise InputError("price", item, "expected an object with a close")
-        lookup.closes[ticker] = parse_price(item.get("close"), "close")
+            raise InputError("price", item, "is not an object with a close")
+        if "close" not in item:
+            raise InputError("close", None, "is missing")
+        lookup.closes[ticker] = parse_price(item["close"], "close")
     except InputError as exc:
         lookup.failures[ticker] = str(
             ServiceError(SERVICE, f"{where}: malformed price for {ticker}: {exc}")
@@ -51,9 +54,10 @@ def _latest(items: Any, wanted: Collection[str]) -> dict[str, Mapping[str, Any]]
         raise ServiceError(SERVICE, "GET /api/v1/prices: malformed answer: expected a list")
     latest: dict[str, Mapping[str, Any]] = {}
     for item in items:
-        if not isinstance(item, Mapping) or item.get("ticker") not in wanted:
+        ticker = item.get("ticker") if isinstance(item, Mapping) else None
+        # A ticker of the wrong type (a list is not even hashable) matches nothing wanted.
+        if not isinstance(ticker, str) or ticker not in wanted:
             continue
-        ticker = item["ticker"]
         if ticker not in latest or str(item.get("date", "")) > str(latest[ticker].get("date", "")):
             latest[ticker] = item
     return latest

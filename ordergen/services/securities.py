@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from ordergen.errors import ServiceError
+from ordergen.errors import ServiceError, shown_value
 from ordergen.services.client import RejectedError, ServiceClient
 
 SERVICE = "security"
@@ -13,12 +13,14 @@ PAGE_LIMIT = 1000  # the v2 API's largest page
 def _add_tickers(tickers: dict[str, str], items: Any, where: str) -> None:
     if not isinstance(items, list):
         raise ServiceError(SERVICE, f"{where}: malformed answer: expected a list of securities")
-    for item in items:
+    for index, item in enumerate(items):
         security_id = item.get("securityId") if isinstance(item, Mapping) else None
         ticker = item.get("ticker") if isinstance(item, Mapping) else None
         if not isinstance(security_id, str) or not isinstance(ticker, str) or not ticker:
             raise ServiceError(
-                SERVICE, f"{where}: malformed security {item!r}: needs securityId and ticker"
+                SERVICE,
+                f"{where}: malformed security [{index}]: {shown_value(item)} "
+                "needs a securityId and a ticker, both text",
             )
         tickers[security_id] = ticker
 

@@ -111,7 +111,7 @@ def test_a_taken_name_is_refused(mongo_env: Settings, tmp_path: Path) -> None:
     create(tmp_path)
     again = ordergen("models", "create", "--file", str(tmp_path / "growth.json"))
     assert again.exit_code == ExitCode.INPUT
-    assert "name='growth'" in one_line_error(again)
+    assert 'name: "growth"' in one_line_error(again)
 
 
 def with_position(index: int, **changes: str) -> dict[str, Any]:
@@ -122,15 +122,15 @@ def with_position(index: int, **changes: str) -> dict[str, Any]:
 
 MANY = model_doc([(f"S{i:03}", "0.005", "0", "0") for i in range(101)], ["P"], name="growth")
 BAD_MODELS = {
-    "target step": (with_position(0, target="0.123"), "positions[0].target='0.123'"),
+    "target step": (with_position(0, target="0.123"), 'positions[0].target: "0.123"'),
     "target sum": (with_position(1, target="0.40"), "sum 1.00"),
     "too many positions": (MANY, "101 positions"),
     "duplicate security": (with_position(1, securityId=gid("S")), "duplicate security"),
-    "drift range": (with_position(0, lowDrift="1.5"), "positions[0].lowDrift='1.5'"),
-    "bad security id": (with_position(0, securityId="not-an-id"), "'not-an-id'"),
+    "drift range": (with_position(0, lowDrift="1.5"), 'positions[0].lowDrift: "1.5"'),
+    "bad security id": (with_position(0, securityId="not-an-id"), '"not-an-id"'),
     "bad portfolio id": (
         {**model_doc(POSITIONS, [], name="growth"), "portfolios": ["x"]},
-        "portfolios[0]='x'",
+        'portfolios[0]: "x"',
     ),
     "unknown field": ({**model_doc(POSITIONS, ["P"], name="growth"), "colour": "red"}, "colour"),
 }
@@ -159,10 +159,10 @@ def test_an_invalid_model_is_refused_and_nothing_changes(
 @pytest.mark.parametrize(
     ("flag", "expected"),
     [
-        (f"{gid('S')}", "--position="),
-        (f"{gid('S')}:0.5:0:0:0", "--position="),
-        (f"{gid('S')}:0.501", "positions[0].target='0.501'"),
-        (f"{gid('S')}:abc", "positions[0].target='abc'"),
+        (f"{gid('S')}", "--position: "),
+        (f"{gid('S')}:0.5:0:0:0", "--position: "),
+        (f"{gid('S')}:0.501", 'positions[0].target: "0.501"'),
+        (f"{gid('S')}:abc", 'positions[0].target: "abc"'),
     ],
 )
 def test_bad_position_flags_are_refused(mongo_env: Settings, flag: str, expected: str) -> None:
@@ -263,7 +263,7 @@ def test_export_to_stdout_and_a_format_the_file_name_contradicts(
         "models", "export", "growth", "--format", "yaml", "--output", str(tmp_path / "m.json")
     )
     assert wrong.exit_code == ExitCode.INPUT
-    assert "--output=" in one_line_error(wrong)
+    assert "--output: " in one_line_error(wrong)
     assert not (tmp_path / "m.json").exists()
 
 
@@ -307,8 +307,8 @@ def test_positions_add_update_remove(mongo_env: Settings, tmp_path: Path) -> Non
     [
         (("add", "--security", "S" * 24, "--target", "0.10"), ExitCode.INPUT, "sum 1.00"),
         (("add", "--security", gid("S"), "--target", "0.01"), ExitCode.INPUT, "already"),
-        (("add", "--security", "bad", "--target", "0.01"), ExitCode.INPUT, "--security='bad'"),
-        (("add", "--security", "S" * 24, "--target", "x"), ExitCode.INPUT, "--target='x'"),
+        (("add", "--security", "bad", "--target", "0.01"), ExitCode.INPUT, '--security: "bad"'),
+        (("add", "--security", "S" * 24, "--target", "x"), ExitCode.INPUT, '--target: "x"'),
         (("update", "--security", "C" * 24, "--target", "0.01"), ExitCode.INPUT, "not in model"),
         (("update", "--security", gid("S")), ExitCode.INPUT, "nothing to update"),
         (("update", "--security", gid("S"), "--high-drift", "2"), ExitCode.INPUT, "highDrift"),
@@ -349,7 +349,7 @@ def test_portfolios_add_and_remove(mongo_env: Settings, tmp_path: Path) -> None:
     before = stored("growth")
     for args, expected in [
         (("add", "growth", gid("Q"), "--version", "3"), "duplicate portfolio"),
-        (("add", "growth", "short", "--version", "3"), "portfolio='short'"),
+        (("add", "growth", "short", "--version", "3"), 'portfolio: "short"'),
         (("remove", "growth", gid("P"), "--version", "3"), "not in model"),
     ]:
         result = ordergen("models", "portfolios", *args)

@@ -34,7 +34,7 @@ def test_model_error_names_file_and_field(tmp_path: Path) -> None:
 
 
 def test_malformed_json(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="malformed file"):
+    with pytest.raises(InputError, match="is not valid JSON"):
         read_model(write(tmp_path / "m.json", '{"name": '))
 
 
@@ -48,7 +48,7 @@ def test_positions_json_with_strings_and_numbers(tmp_path: Path) -> None:
                 {"securityId": gid("B"), "netQuantity": -3},
             ],
         },
-        {"portfolioId": gid("Q"), "cashBalance": 5},
+        {"portfolioId": gid("Q"), "cashBalance": 5, "securities": []},
     ]
     found = read_positions(write(tmp_path / "p.json", json.dumps(summaries)))
     assert found[gid("P")].cash == Decimal("100.50")
@@ -77,7 +77,7 @@ def test_fractional_share_quantity_is_refused(tmp_path: Path) -> None:
 
 
 def test_duplicate_portfolio_in_positions(tmp_path: Path) -> None:
-    summaries = [{"portfolioId": gid("P"), "cashBalance": "1"}] * 2
+    summaries = [{"portfolioId": gid("P"), "cashBalance": "1", "securities": []}] * 2
     with pytest.raises(InputError, match="duplicate portfolio"):
         read_positions(write(tmp_path / "p.json", json.dumps(summaries)))
 
@@ -100,5 +100,5 @@ def test_bad_price(tmp_path: Path, price: str) -> None:
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="cannot be read: no such file"):
         read_prices(tmp_path / "absent.json")

@@ -77,6 +77,9 @@ class FakeGlobeCo:
     def __init__(self) -> None:
         self.summaries: dict[str, dict[str, Any] | None] = {}
         """Portfolio id -> summary; None answers the "no balances found" 500."""
+        self.summary_texts: dict[str, str] = {}
+        """Portfolio id -> a raw 200 body served instead of its summary (contract breaches
+        JSON cannot be dumped into, such as a number 1e400)."""
         self.tickers: dict[str, str] = {}
         """Security id -> ticker, what the security service knows."""
         self.v1_securities = True
@@ -86,6 +89,9 @@ class FakeGlobeCo:
         """Tickers the pricing service has a price for."""
         self.bulk_omits: set[str] = set()
         """Priced tickers missing from the bulk `GET /api/v1/prices` answer."""
+        self.price_texts: dict[str, str] = {}
+        """Ticker -> the raw JSON of its price item, served (bulk and single) instead of a
+        sampled close: malformed answers."""
         self.served: defaultdict[str, list[str]] = defaultdict(list)
         """Ticker -> every close served for it, in order."""
         self.order_limit = 1000
@@ -219,8 +225,10 @@ class FakeGlobeCo:
 
     def _answer(self, route: str, key: str, query: dict[str, list[str]], raw: bytes) -> Reply:
         if route == SUMMARY:
-            if key not in self.summaries:
+            if key not in self.summaries and key not in self.summary_texts:
                 return Reply(404, {"detail": f"portfolio {key} not found"})
+            if key in self.summary_texts:
+                return Reply(200, text=self.summary_texts[key])
             summary = self.summaries[key]
             if summary is None:
                 return Reply(500, text=f'{{"error": "No balances found for portfolio {key}"}}')
@@ -233,11 +241,12 @@ class FakeGlobeCo:
             return self._securities_page(query)
         if route == PRICES:
             shown = sorted(self.priced - self.bulk_omits)
-            return Reply(200, [self._price(ticker) for ticker in shown])
+            items = [self._price_text(ticker) for ticker in shown]
+            return Reply(200, text=f"[{', '.join(items)}]")
         if route == PRICE:
             if key not in self.priced:
                 return Reply(404, {"detail": f"no price for {key}"})
-            return Reply(200, self._price(key))
+            return Reply(200, text=self._price_text(key))
         if route == ORDERS:
             return self._orders(raw)
         return Reply(404, {"detail": "Not Found"})
@@ -272,6 +281,12 @@ class FakeGlobeCo:
                 },
             },
         )
+
+    def _price_text(self, ticker: str) -> str:
+        """A price item as JSON text: the raw one set for the ticker, else a sampled one."""
+        if ticker in self.price_texts:
+            return self.price_texts[ticker]
+        return json.dumps(self._price(ticker))
 
     def _price(self, ticker: str) -> dict[str, Any]:
         close = f"{random.uniform(5, 500):.2f}"  # a new sample on every request

@@ -198,7 +198,7 @@ def test_a_close_that_is_not_a_positive_price_fails_the_portfolios_needing_it(
     inputs = load(globeco.url, model, sleeps)
     reason = inputs.unpriced[gid("C")]
     assert reason.startswith("pricing: GET /api/v1/price/TC: malformed price for TC")
-    assert "price must be positive" in reason
+    assert 'close: "0" is not positive' in reason
     assert gid("C") not in inputs.prices and gid("A") in inputs.prices
     assert inputs.failed_services["pricing"] == reason
     assert [h.load_error for h in inputs.holdings] == [reason] * 3  # C is in the model
