@@ -1,27 +1,31 @@
 """`ordergen rebalance`: rebalance a model's portfolios, from files or services, to a sink."""
 
-import sys
 from contextlib import ExitStack
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from ordergen.batch import WHOLE_RUN, RunOptions, Shard
+from ordergen.batch import WHOLE_RUN, Shard
 from ordergen.cli.app import app
-from ordergen.cli.output import print_json
-from ordergen.cli.render import progress_bar, stderr, summary_table
-from ordergen.errors import DatabaseError, ExitCode, InputError
-from ordergen.observability.logs import configure_logging, renders_json
-from ordergen.observability.run import RunObserver
+from ordergen.cli.run_flow import (
+    JOBS_OPTION,
+    JSON_OPTION,
+    METHOD_OPTION,
+    PROBE_PORT_OPTION,
+    run_and_finish,
+    run_observer,
+    run_options,
+)
+from ordergen.errors import DatabaseError, InputError
+from ordergen.observability.logs import configure_logging
 from ordergen.optimize.problem import Method
-from ordergen.optimize.solve import resolve_jobs
-from ordergen.procinfo import peak_memory_mib
-from ordergen.runner import RunReport, run_to_file, run_to_mongo
+from ordergen.run.execute import Progress, RunReport, run_to_file, run_to_mongo
+from ordergen.run.request import RunRequest, Source
+from ordergen.run.sources import load_inputs
 from ordergen.services.submit import submit_run_orders
 from ordergen.settings import Settings, load_settings
-from ordergen.sources import Source, load_inputs
-from ordergen.store.connection import Db, open_database, ping
+from ordergen.store.connection import open_database
 
 
 class Sink(StrEnum):
@@ -30,23 +34,6 @@ class Sink(StrEnum):
     JSON = "json"
     MONGO = "mongo"
     ORDER_SERVICE = "order-service"
-
-
-def finish(
-    report: RunReport,
-    observer: RunObserver,
-    as_json: bool,
-    partial_exit: ExitCode = ExitCode.PARTIAL,
-) -> None:
-    """Print the summary (table to stderr, `--json` to stdout) and exit with its code."""
-    observer.finish(report.summary, report.seconds, succeeded=not report.failed)
-    stderr.print(summary_table(report.run_id, report.model, report.summary, report.seconds))
-    for service, reason in report.failed_services.items():
-        stderr.print(f"[bold red]service failed:[/] {service}: {reason}", highlight=False)
-    stderr.print(f"orders written to {report.destination}")
-    if as_json:
-        print_json({**report.document(), "peakMemoryMiB": peak_memory_mib()})
-    raise typer.Exit(int(partial_exit if report.failed else ExitCode.OK))
 
 
 def _chosen_sink(sink: Sink | None, output: Path | None) -> Sink:
@@ -59,14 +46,40 @@ def _chosen_sink(sink: Sink | None, output: Path | None) -> Sink:
     return chosen
 
 
-def run_observer(settings: Settings, probe_port: int | None, db: Db | None) -> RunObserver:
-    """The run's observer: `--probe-port` over `PROBE_PORT`; ready once `db` answers a ping."""
-    return RunObserver(
-        probe_port=probe_port if probe_port is not None else settings.probe_port,
-        ready_check=(lambda: True) if db is None else (lambda: ping(db)),
-        pushgateway_url=settings.pushgateway_url,
-        per_portfolio_lines=renders_json(settings.log_format),
-    )
+def _check_flags(
+    settings: Settings,
+    source: Source,
+    model_file: Path | None,
+    model: str | None,
+    portfolio: str | None,
+    shard: Shard | None,
+    positions: Path | None,
+    prices: Path | None,
+    snapshot: Path | None,
+    run_id: str | None,
+) -> None:
+    """Refuse combinations of flags that cannot make a run, naming the flag."""
+    if model_file is not None and model is not None:
+        raise InputError("--model", model, "give --model or --model-file, not both")
+    if model_file is None and model is None and portfolio is None:
+        raise InputError("--model", None, "give --model NAME, --model-file FILE or --portfolio ID")
+    if portfolio is not None and shard is not None:
+        raise InputError("--shard", str(shard), "not with --portfolio")
+    if source is Source.FILES:
+        for flag, value in (("--positions", positions), ("--prices", prices)):
+            if value is None:
+                raise InputError(flag, None, "required with --source files")
+        if snapshot is not None:
+            raise InputError("--snapshot", str(snapshot), "only with --source services")
+        return
+    for flag, value in (("--positions", positions), ("--prices", prices)):
+        if value is not None:
+            raise InputError(flag, str(value), "not with --source services")
+    if shard is not None and run_id is None and settings.job_name is None:
+        # Service prices differ per fetch: the shards must share one run to share prices.
+        raise InputError(
+            "--run-id", None, "a sharded services run needs --run-id or JOB_NAME for all shards"
+        )
 
 
 @app.command()
@@ -92,33 +105,38 @@ def rebalance(
         None, "--sink", help="json (with --output), mongo (default otherwise), order-service."
     ),
     output: Path | None = typer.Option(None, "--output", help="Orders JSON to write (atomically)."),
-    method: Method = typer.Option(
-        Method.AUTO, "--method", help="auto: certified fast path + MILP; milp: MILP for all."
-    ),
-    jobs: int | None = typer.Option(
-        None, "--jobs", min=0, help="Solver processes (default JOBS, 0 = all cores)."
-    ),
+    method: Method = METHOD_OPTION,
+    jobs: int | None = JOBS_OPTION,
     run_id: str | None = typer.Option(
         None, "--run-id", help="Run id (default: Job name, else from the inputs)."
     ),
     shard: str | None = typer.Option(
         None, "--shard", help="Only shard I of N of the model's portfolios: I/N."
     ),
-    probe_port: int | None = typer.Option(
-        None, "--probe-port", min=0, max=65535, help="Serve health and /metrics (PROBE_PORT)."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON on stdout."),
+    probe_port: int | None = PROBE_PORT_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Rebalance a model's portfolios to whole shares inside their bands."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     chosen_sink = _chosen_sink(sink, output)
     part = None if shard is None else Shard.parse(shard)
-    options = RunOptions(
-        method=method,
-        jobs=resolve_jobs(settings.jobs if jobs is None else jobs),
-        time_limit=settings.optimization_timeout,
+    _check_flags(
+        settings, source, model_file, model, portfolio, part, positions, prices, snapshot, run_id
     )
+    request = RunRequest(
+        source=source,
+        method=method,
+        model_file=model_file,
+        model=model,
+        portfolio=portfolio,
+        shard=part,
+        positions=positions,
+        prices=prices,
+        snapshot=snapshot,
+        run_id=run_id,
+    )
+    options = run_options(settings, method, jobs)
     needs_db = chosen_sink is not Sink.JSON or model_file is None
     with ExitStack() as stack:
         try:
@@ -132,53 +150,30 @@ def rebalance(
                 "give --output FILE to write them as JSON)"
             ) from exc
         observer = stack.enter_context(run_observer(settings, probe_port, db))
-        loaded = load_inputs(
-            settings,
-            db,
-            observer,
-            source=source,
-            model_file=model_file,
-            model=model,
-            portfolio=portfolio,
-            shard=part,
-            positions=positions,
-            prices=prices,
-            snapshot=snapshot,
-            method=method,
-            run_id=run_id,
-        )
+        loaded = load_inputs(settings, db, observer, request)
         inputs, chosen_id = loaded.inputs, loaded.run_id
-        observer.start(
-            run_id=chosen_id,
-            model=inputs.model.name,
-            method=method.value,
-            portfolios=len(inputs.holdings),
-        )
-        with progress_bar(len(inputs.holdings), sys.stderr.isatty()) as advance:
+
+        def to_sink(advance: Progress) -> RunReport:
             if chosen_sink is Sink.JSON:
                 assert output is not None  # _chosen_sink guarantees it
-                report = run_to_file(inputs, output, chosen_id, options, observer, advance)
-            else:
-                assert db is not None  # every non-JSON sink needs the database
-                wanted = [holdings.portfolio_id for holdings in inputs.holdings]
-                report = run_to_mongo(
-                    inputs,
-                    db,
-                    chosen_id,
-                    options,
-                    observer,
-                    lease_seconds=settings.run_lease_seconds,
-                    shard=part or WHOLE_RUN,
-                    model_stored=loaded.model_stored,
-                    submit=(
-                        (
-                            lambda: submit_run_orders(
-                                db, settings, chosen_id, portfolio_ids=wanted
-                            ).document()
-                        )
-                        if chosen_sink is Sink.ORDER_SERVICE
-                        else None
-                    ),
-                    progress=advance,
-                )
-        finish(report, observer, as_json)
+                return run_to_file(inputs, output, chosen_id, options, observer, advance)
+            assert db is not None  # every non-JSON sink needs the database
+            wanted = [holdings.portfolio_id for holdings in inputs.holdings]
+            return run_to_mongo(
+                inputs,
+                db,
+                chosen_id,
+                options,
+                observer,
+                lease_seconds=settings.run_lease_seconds,
+                shard=part or WHOLE_RUN,
+                model_stored=loaded.model_stored,
+                submit=(
+                    (lambda: submit_run_orders(db, settings, chosen_id, portfolio_ids=wanted))
+                    if chosen_sink is Sink.ORDER_SERVICE
+                    else None
+                ),
+                progress=advance,
+            )
+
+        run_and_finish(observer, inputs, chosen_id, method, to_sink, as_json)

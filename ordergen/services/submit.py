@@ -6,7 +6,7 @@ walks the run's orders in batches and keeps the count.
 
 import uuid
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +71,21 @@ class SubmissionReport:
         if self.unsent:
             self.messages.append(f"{self.unsent} unsent: {SERVICE} circuit breaker open")
         return self
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> "SubmissionReport":
+        """A report as `document` recorded it (another process's, read from its run)."""
+        return cls(
+            submitted=document["submitted"],
+            accepted=document["accepted"],
+            rejected=document["rejected"],
+            failed=document["failed"],
+            in_doubt=document["inDoubt"],
+            already_accepted=document["alreadyAccepted"],
+            unsent=document["unsent"],
+            failed_service=document["failedService"],
+            messages=list(document["messages"]),
+        )
 
     def document(self) -> dict[str, Any]:
         """camelCase, for the run document and `--json`."""

@@ -167,7 +167,7 @@ def test_show_an_infeasible_portfolio_has_its_message_and_no_orders(two_runs: Db
     [
         (("runs", "show", "nope"), "run 'nope' not found"),
         (("runs", "show", "r-growth", "--portfolio", gid("P9")), "is not in run"),
-        (("runs", "show", "r-growth", "--portfolio", "short"), "--portfolio='short'"),
+        (("runs", "show", "r-growth", "--portfolio", "short"), '--portfolio: "short"'),
     ],
 )
 def test_unknown_runs_and_portfolios_exit_2_with_one_line(

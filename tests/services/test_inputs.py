@@ -7,7 +7,7 @@ from pathlib import Path
 from ordergen.batch import rebalance
 from ordergen.domain.model import InvestmentModel
 from ordergen.io.orders_json import portfolio_document
-from ordergen.job import load_file_inputs
+from ordergen.run.inputs import load_file_inputs
 from ordergen.services.inputs import ServiceInputs, load_service_inputs, write_snapshot
 from tests.factories import gid, make_model
 from tests.services.fake_globeco import (

@@ -19,10 +19,11 @@ from ordergen import __version__
 from ordergen.batch import WHOLE_RUN, RunOptions, RunSummary, Shard
 from ordergen.errors import DatabaseError, OwnershipLostError
 from ordergen.io.orders_json import OrdersFileWriter, atomic_text_file
-from ordergen.job import RunInputs
 from ordergen.observability.logs import get_logger
 from ordergen.observability.run import RunObserver
 from ordergen.pipeline import ResultSink, execute
+from ordergen.run.inputs import RunInputs
+from ordergen.services.submit import SubmissionReport
 from ordergen.store.connection import Db, Document
 from ordergen.store.models import ModelRepository
 from ordergen.store.orders import MongoResultSink, StoredCounts
@@ -50,11 +51,11 @@ class RunReport:
     seconds: float
     destination: str
     failed_services: Mapping[str, str] = field(default_factory=dict)
-    submission: Mapping[str, Any] | None = None
+    submission: SubmissionReport | None = None
 
     @property
     def failed(self) -> bool:
-        unsubmitted = bool(self.submission and self.submission.get("unsubmitted"))
+        unsubmitted = self.submission is not None and self.submission.unsubmitted > 0
         return bool(self.summary.failed or self.failed_services or unsubmitted)
 
     def outcome(self) -> dict[str, Any]:
@@ -64,7 +65,7 @@ class RunReport:
             "failedServices": dict(self.failed_services),
         }
         if self.submission is not None:
-            outcome["submission"] = dict(self.submission)
+            outcome["submission"] = self.submission.document()
         return outcome
 
     def document(self) -> dict[str, Any]:
@@ -197,7 +198,7 @@ def run_to_mongo(
     lease_seconds: float,
     shard: Shard = WHOLE_RUN,
     model_stored: bool = False,
-    submit: Callable[[], Mapping[str, Any]] | None = None,
+    submit: Callable[[], SubmissionReport] | None = None,
     progress: Progress | None = None,
 ) -> RunReport:
     """Rebalance into MongoDB under `run_id`, then optionally submit the orders.
@@ -236,14 +237,15 @@ def run_to_mongo(
     written_by_other = _claim_or_wait(runs, claim, run_id, shard, min(1.0, lease_seconds / 10))
     if written_by_other is not None:
         recorded = written_by_other["summary"]
+        submitted = recorded.get("submission")
         return RunReport(
             run_id,
             model,
             summary_from_document(recorded),
             time.perf_counter() - started,
             destination,
-            recorded.get("failedServices", {}),
-            recorded.get("submission"),
+            recorded["failedServices"],
+            None if submitted is None else SubmissionReport.from_document(submitted),
         )
 
     def renew() -> bool:
