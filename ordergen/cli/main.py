@@ -4,7 +4,16 @@ import signal
 from types import FrameType
 from typing import NoReturn
 
-from ordergen.cli import db, demo, models, rebalance, runs  # noqa: F401  (registration side effects)
+# Imported for their side effect: each module registers its commands on `app`.
+from ordergen.cli import (  # noqa: F401
+    db,
+    demo,
+    model_policy,
+    models,
+    portfolios,
+    rebalance,
+    runs,
+)
 from ordergen.cli.app import app
 
 

@@ -6,12 +6,12 @@ files) before writing it. A change names the version it read: a stale one is ref
 with exit code 5 and a message naming the version that won.
 """
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 
@@ -32,7 +32,7 @@ from ordergen.errors import InputError
 from ordergen.io.files import read_model
 from ordergen.io.orders_json import atomic_text_file
 from ordergen.settings import load_settings
-from ordergen.store.connection import open_database
+from ordergen.store.connection import Db, open_database
 from ordergen.store.models import ModelRepository
 
 models_app = typer.Typer(
@@ -62,24 +62,29 @@ class ExportFormat(StrEnum):
     YAML = "yaml"
 
 
-def _version_option() -> Any:
-    return typer.Option(
-        ...,
-        "--version",
-        min=1,
-        help="The version you read (see `models show`); a stale one is refused (exit 5).",
-    )
+VERSION_HELP = "The version you read (see `models show`); a stale one is refused (exit 5)."
+
+_Repository = TypeVar("_Repository")
 
 
-def _json_option() -> Any:
-    return typer.Option(False, "--json", help="Print the resulting model as JSON on stdout.")
+def _version_option(help_text: str = VERSION_HELP, *, required: bool = True) -> Any:
+    return typer.Option(... if required else None, "--version", min=1, help=help_text)
+
+
+def _json_option(what: str = "model") -> Any:
+    return typer.Option(False, "--json", help=f"Print the resulting {what} as JSON on stdout.")
 
 
 @contextmanager
-def _repository() -> Iterator[ModelRepository]:
-    """The model repository on the configured database, closed when the block ends."""
+def _open_repository(make: Callable[[Db], _Repository]) -> Iterator[_Repository]:
+    """`make(db)` on the configured database, closed when the block ends."""
     with open_database(load_settings()) as db:
-        yield ModelRepository(db)
+        yield make(db)
+
+
+def _repository() -> AbstractContextManager[ModelRepository]:
+    """The model repository on the configured database, closed when the block ends."""
+    return _open_repository(ModelRepository)
 
 
 def model_document(model: InvestmentModel) -> dict[str, Any]:
@@ -180,7 +185,7 @@ def show(
     output_format: ShowFormat = typer.Option(ShowFormat.TABLE, "--format", help="Output format."),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
 ) -> None:
-    """Show one model: id, version, positions with their bands, portfolios."""
+    """Show one model: id, version, positions with their bands, portfolios, policy."""
     with _repository() as models:
         model = models.get(name_or_id)
     if as_json or output_format is ShowFormat.JSON:
@@ -210,7 +215,21 @@ def _model_tables(model: InvestmentModel) -> tuple[Any, ...]:
         [(p.security_id, p.target, p.low_drift, p.high_drift) for p in model.positions],
     )
     portfolios = table("portfolios", ("portfolio",), [(pid,) for pid in model.portfolios])
-    return header, positions, portfolios
+    if model.policy.is_default:
+        return header, positions, portfolios
+    policy = table("policy", ("field", "value"), policy_rows(model.policy.document()))
+    return header, positions, portfolios, policy
+
+
+def policy_rows(document: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """A policy document as (field, value) rows, objects as `cashReserve.amount` and so on."""
+    rows: list[tuple[str, Any]] = []
+    for name, value in document.items():
+        if isinstance(value, Mapping):
+            rows.extend((f"{name}.{key}", item) for key, item in value.items())
+        else:
+            rows.append((name, value))
+    return rows
 
 
 @models_app.command("update")
@@ -220,7 +239,7 @@ def update(
     version: int = _version_option(),
     as_json: bool = _json_option(),
 ) -> None:
-    """Replace a model's name, positions and portfolios with the file's."""
+    """Replace a model's name, positions, portfolios and policy with the file's."""
     model = read_model(file)
     with _repository() as models:
         updated = models.replace(name_or_id, model, version)

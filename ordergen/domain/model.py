@@ -1,4 +1,9 @@
-"""Investment models: target weights with drift bands, and every rule they must obey."""
+"""Investment models: target weights with drift bands, and every rule they must obey.
+
+A model may carry a rebalancing `Policy` (ordergen.domain.policy). A model without one
+(every field at its default) has exactly the documents and content it had before
+policies existed, so its fingerprint, run ids and orders files do not change.
+"""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -6,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ordergen.domain.policy import DEFAULT_POLICY, Policy, parse_policy
 from ordergen.domain.values import MAX_PLACES, at_most_places, parse_decimal, parse_globeco_id
 from ordergen.errors import InputError
 
@@ -17,7 +23,7 @@ MAX_DRIFT = Decimal(1)
 TARGET_RULE = f"a target is 0 or a multiple of {TARGET_STEP} up to {MAX_TARGET}"
 DRIFT_RULE = f"a drift is between 0 and 1 with at most {MAX_PLACES} decimal places"
 MODEL_FIELDS = frozenset(
-    {"name", "positions", "portfolios", "version", "lastRebalanceDate", "modelId", "id"}
+    {"name", "positions", "portfolios", "policy", "version", "lastRebalanceDate", "modelId", "id"}
 )
 POSITION_FIELDS = frozenset({"securityId", "target", "lowDrift", "highDrift"})
 
@@ -42,6 +48,7 @@ class InvestmentModel:
     version: int = 1
     last_rebalance_date: datetime | None = None
     model_id: str | None = field(default=None, compare=False)
+    policy: Policy = DEFAULT_POLICY
 
     @property
     def security_ids(self) -> tuple[str, ...]:
@@ -146,17 +153,19 @@ def validate_model(raw: Mapping[str, Any]) -> InvestmentModel:
         version=version,
         last_rebalance_date=last,
         model_id=None if model_id is None else str(model_id),
+        # Errors name `policy.<field>`; an absent policy is no policy at all.
+        policy=parse_policy(raw["policy"]) if "policy" in raw else DEFAULT_POLICY,
     )
 
 
-CONTENT_FIELDS = ("name", "positions", "portfolios")
+CONTENT_FIELDS = ("name", "positions", "portfolios", "policy")
 """What a user edits; `version` and `lastRebalanceDate` belong to the database."""
 
 
 def model_content(model: InvestmentModel) -> dict[str, Any]:
-    """Name, positions and portfolios in the camelCase document shape."""
+    """Name, positions, portfolios and (only when not the default) policy, camelCase."""
     document = model_to_document(model)
-    return {name: document[name] for name in CONTENT_FIELDS}
+    return {name: document[name] for name in CONTENT_FIELDS if name in document}
 
 
 def model_to_document(model: InvestmentModel) -> dict[str, Any]:
@@ -173,8 +182,12 @@ def model_to_document(model: InvestmentModel) -> dict[str, Any]:
             for position in model.positions
         ],
         "portfolios": list(model.portfolios),
-        "version": model.version,
     }
+    # Left out when default so a model without a policy keeps today's documents and
+    # fingerprint (and so the run ids and orders files of existing runs).
+    if not model.policy.is_default:
+        document["policy"] = model.policy.document()
+    document["version"] = model.version
     if model.last_rebalance_date is not None:
         document["lastRebalanceDate"] = model.last_rebalance_date.isoformat()
     return document

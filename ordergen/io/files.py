@@ -39,7 +39,7 @@ POSITIONS_WHAT = "a JSON list of portfolio summaries or a CSV file"
 PRICES_WHAT = "a JSON object {securityId: price} or a CSV file"
 
 
-def _kind(value: object) -> str:
+def value_kind(value: object) -> str:
     """What a parsed value is, in the file's terms (for "expected X, not Y")."""
     if value is None:
         return "null"
@@ -236,7 +236,7 @@ def summary_to_holdings(raw: object, where: str) -> Holdings:
     netQuantity in each security: a missing one is an error, never zero or nothing held.
     """
     if not isinstance(raw, Mapping):
-        raise InputError(where, None, f"must be a portfolio summary object, not {_kind(raw)}")
+        raise InputError(where, None, f"must be a portfolio summary object, not {value_kind(raw)}")
     unknown = sorted(set(raw) - SUMMARY_FIELDS)
     if unknown:
         raise InputError(
@@ -259,7 +259,7 @@ def summary_to_holdings(raw: object, where: str) -> Holdings:
         raise InputError(
             f"{where}.securities",
             None,
-            f"must be a list of {{securityId, netQuantity}}, not {_kind(securities)}",
+            f"must be a list of {{securityId, netQuantity}}, not {value_kind(securities)}",
         )
     quantities: dict[str, int] = {}
     for index, item in enumerate(securities):
@@ -268,7 +268,7 @@ def summary_to_holdings(raw: object, where: str) -> Holdings:
             raise InputError(
                 item_where,
                 None,
-                f"must be an object {{securityId, netQuantity}}, not {_kind(item)}",
+                f"must be an object {{securityId, netQuantity}}, not {value_kind(item)}",
             )
         for name in HOLDING_REQUIRED:
             if name not in item:
@@ -350,7 +350,7 @@ def read_positions(path: Path) -> dict[str, Holdings]:
     raw = load_structured(path, POSITIONS_WHAT)
     if not isinstance(raw, list):
         raise InputError(
-            str(path), None, f"must hold a JSON list of portfolio summaries, not {_kind(raw)}"
+            str(path), None, f"must hold a JSON list of portfolio summaries, not {value_kind(raw)}"
         )
     found: dict[str, Holdings] = {}
     for index, item in enumerate(raw):
@@ -378,7 +378,7 @@ def read_prices(path: Path) -> dict[str, Decimal]:
     raw = load_structured(path, PRICES_WHAT)
     if not isinstance(raw, Mapping):
         raise InputError(
-            str(path), None, f"must hold a JSON object {{securityId: price}}, not {_kind(raw)}"
+            str(path), None, f"must hold a JSON object {{securityId: price}}, not {value_kind(raw)}"
         )
     for security_id, value in raw.items():
         parse_globeco_id(security_id, f"{path}: security id")

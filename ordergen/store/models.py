@@ -7,7 +7,9 @@ as a whole model (`validate_model`, the same code as for files) before anything 
 written, so a rejected change leaves the stored model as it was.
 
 `version` and `lastRebalanceDate` belong to the database: files may carry them, but
-creates start at version 1 and only `mark_rebalanced` records a rebalance.
+creates start at version 1 and only `mark_rebalanced` records a rebalance. A model's
+`policy` is content like its positions: stored only when it is not the default, and
+changed under the same version.
 """
 
 import builtins
@@ -26,12 +28,14 @@ from ordergen.domain.model import (
     model_to_document,
     validate_model,
 )
+from ordergen.domain.policy import DEFAULT_POLICY, Policy
 from ordergen.domain.values import decimal_text, parse_globeco_id
 from ordergen.errors import ConflictError, InputError, NotFoundError
 from ordergen.store.connection import Db, Document, database_errors, init_indexes
 from ordergen.store.schema import MODELS
 
 Edit = Callable[[Document], Document]
+PolicyChange = Callable[[Policy], Policy]
 
 
 @dataclass
@@ -54,7 +58,11 @@ def _from_document(document: Document) -> InvestmentModel:
 
 def _same_content(a: InvestmentModel, b: InvestmentModel) -> bool:
     # Positions compare their Decimals by value, so "0.10" and "0.1" are the same target.
-    return (a.name, a.positions, a.portfolios) == (b.name, b.positions, b.portfolios)
+    # Policies compare as values too (innerBand "0.50" is 0.5).
+    def content(model: InvestmentModel) -> tuple[object, ...]:
+        return (model.name, model.positions, model.portfolios, model.policy)
+
+    return content(a) == content(b)
 
 
 def _duplicate_name(name: str) -> InputError:
@@ -111,10 +119,14 @@ class ModelRepository:
     ) -> InvestmentModel:
         """Store `model`'s content over `document` if it is still at `expected_version`."""
         self._ensure_unique_names()
+        content = model_content(model)
+        change: Document = {"$set": content, "$inc": {"version": 1}}
+        if "policy" not in content:  # back to no policy: the stored one must go too
+            change["$unset"] = {"policy": ""}
         try:
             updated = self._models.find_one_and_update(
                 {"_id": document["_id"], "version": expected_version},
-                {"$set": model_content(model), "$inc": {"version": 1}},
+                change,
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:
@@ -155,7 +167,7 @@ class ModelRepository:
     def replace(
         self, name_or_id: str, model: InvestmentModel, expected_version: int
     ) -> InvestmentModel:
-        """Replace name, positions and portfolios (a rename is allowed)."""
+        """Replace name, positions, portfolios and policy (a rename is allowed)."""
         return self._change(name_or_id, expected_version, lambda _: model_to_document(model))
 
     @database_errors()
@@ -289,6 +301,36 @@ class ModelRepository:
             return {**raw, "portfolios": [p for p in raw["portfolios"] if p not in dropped]}
 
         return self._change(name_or_id, expected_version, edit)
+
+    @database_errors()
+    def change_policy(
+        self, name_or_id: str, change: PolicyChange, *, expected_version: int
+    ) -> InvestmentModel:
+        """Replace the model's policy with `change(current policy)`.
+
+        The version is checked before `change` runs, so a stale version is reported
+        as a conflict even when the change would not apply to the current policy.
+        """
+
+        def edit(raw: Document) -> Document:
+            current = _from_document(raw).policy
+            changed = {key: value for key, value in raw.items() if key != "policy"}
+            policy = change(current)
+            if not policy.is_default:
+                changed["policy"] = policy.document()
+            return changed
+
+        return self._change(name_or_id, expected_version, edit)
+
+    def set_policy(
+        self, name_or_id: str, policy: Policy, *, expected_version: int
+    ) -> InvestmentModel:
+        """Replace the model's policy; the default policy removes it."""
+        return self.change_policy(name_or_id, lambda _: policy, expected_version=expected_version)
+
+    def clear_policy(self, name_or_id: str, *, expected_version: int) -> InvestmentModel:
+        """Remove the model's policy (back to every field at its default)."""
+        return self.set_policy(name_or_id, DEFAULT_POLICY, expected_version=expected_version)
 
     @database_errors()
     def find_by_portfolio(self, portfolio_id: str) -> InvestmentModel:

@@ -11,6 +11,7 @@ ORDERS = "orders"
 PORTFOLIO_STATE = "portfolio_state"
 RUN_PRICES = "run_prices"
 RUN_LOCKS = "run_locks"
+PORTFOLIO_POLICIES = "portfolio_policies"
 
 INDEXES: Mapping[str, Sequence[IndexModel]] = {
     MODELS: (
@@ -37,4 +38,7 @@ INDEXES: Mapping[str, Sequence[IndexModel]] = {
     PORTFOLIO_STATE: (),
     # run_locks is only ever read and written by _id (the model name).
     RUN_LOCKS: (),
+    # portfolio_policies is keyed by _id (the portfolio id); a run reads its
+    # portfolios' overrides with one _id $in query.
+    PORTFOLIO_POLICIES: (),
 }

@@ -1,0 +1,30 @@
+"""Reading per-portfolio policy overrides for one run (`--portfolio-policies FILE`).
+
+The file is JSON, or YAML for .yaml/.yml: one object whose keys are portfolio ids and
+whose values are policy fields plus `cashNeed`, in the camelCase shape of
+docs/policies.md, for example `{"<portfolioId>": {"mode": "sell-only", "cashNeed":
+"2500"}}`. Every problem is an `InputError` naming the file, the portfolio id and
+the field, with the value as written.
+"""
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from ordergen.domain.policy import PolicyOverride, parse_policy_override
+from ordergen.domain.values import parse_globeco_id
+from ordergen.errors import InputError
+from ordergen.io.files import value_kind, load_structured
+
+POLICIES_WHAT = "an object {portfolioId: policy fields} (JSON or YAML)"
+
+
+def read_portfolio_policies(path: Path) -> dict[str, PolicyOverride]:
+    """Policy overrides by portfolio id, each checked by `parse_policy_override`."""
+    raw = load_structured(path, POLICIES_WHAT)
+    if not isinstance(raw, Mapping):
+        raise InputError(str(path), None, f"must hold {POLICIES_WHAT}, not {value_kind(raw)}")
+    overrides: dict[str, PolicyOverride] = {}
+    for portfolio_id, fields in raw.items():
+        parse_globeco_id(portfolio_id, f"{path}: portfolio id")
+        overrides[portfolio_id] = parse_policy_override(fields, f"{path}: {portfolio_id}")
+    return overrides
