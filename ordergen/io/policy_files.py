@@ -13,7 +13,7 @@ from pathlib import Path
 from ordergen.domain.policy import PolicyOverride, parse_policy_override
 from ordergen.domain.values import parse_globeco_id
 from ordergen.errors import InputError
-from ordergen.io.files import value_kind, load_structured
+from ordergen.io.files import load_structured, value_kind
 
 POLICIES_WHAT = "an object {portfolioId: policy fields} (JSON or YAML)"
 
