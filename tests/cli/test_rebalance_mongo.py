@@ -27,7 +27,7 @@ from ordergen.store.schema import ORDERS, PORTFOLIO_STATE, RUN_PORTFOLIOS
 from tests.factories import model_doc
 
 runner = CliRunner()
-LEASE_SECONDS = 10
+LEASE_SECONDS = 20
 
 
 def invoke(*args: str) -> Any:
