@@ -35,9 +35,12 @@ TARGETS = {
     "auto_vs_original": 100.0,
     "auto_portfolios_per_second": 5000.0,
     "milp_median_ms": 15.0,
-    "e2e_seconds": 30.0,
-    "e2e_peak_mib": 1024.0,
+    "e2e_portfolios_per_second": 4000.0,
+    "e2e_peak_mib": 600.0,
 }
+# End-to-end runs: how the per-portfolio log lines are set (a Job's stderr is not a terminal,
+# so INFO gives a JSON line per portfolio).
+E2E_LOGGING = {"JSON log line per portfolio": "INFO", "LOG_LEVEL=WARNING": "WARNING"}
 
 
 @dataclass
@@ -165,8 +168,14 @@ def bench_baseline(
     return {"per_second": len(sample) / seconds, "sample": len(sample), **counts}
 
 
-def bench_end_to_end(inst: Instances, directory: Path) -> dict[str, float]:
-    """`ordergen rebalance` as a user runs it; peak memory as the process reports it."""
+def bench_end_to_end(
+    inst: Instances, directory: Path, log_level: str, repeats: int
+) -> dict[str, float]:
+    """`ordergen rebalance` as a user runs it, files in and orders file out, in a subprocess.
+
+    The fastest of `repeats` runs (other processes on the machine only ever slow a run
+    down); peak memory as the process reports it (VmHWM).
+    """
     model, positions, prices = inst.files
     command = [
         sys.executable,
@@ -183,15 +192,24 @@ def bench_end_to_end(inst: Instances, directory: Path) -> dict[str, float]:
         str(directory / "orders.json"),
         "--json",
     ]
-    started = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - started
-    summary = json.loads(completed.stdout)
-    return {
-        "seconds": seconds,
-        "peak_mib": summary["peakMemoryMiB"],
-        "exit_code": completed.returncode,
-    }
+    environment = {**os.environ, "LOG_LEVEL": log_level}
+    best: dict[str, float] = {}
+    for _ in range(repeats):
+        started = time.perf_counter()
+        completed = subprocess.run(
+            command, capture_output=True, text=True, check=False, env=environment
+        )
+        seconds = time.perf_counter() - started
+        summary = json.loads(completed.stdout)
+        if not best or seconds < best["seconds"]:
+            best = {
+                "seconds": seconds,
+                "per_second": summary["portfolios"] / seconds,
+                "portfolios": summary["portfolios"],
+                "peak_mib": summary["peakMemoryMiB"],
+                "exit_code": completed.returncode,
+            }
+    return best
 
 
 def main() -> None:
@@ -203,6 +221,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--milp-sample", type=int, default=300)
     parser.add_argument("--baseline-sample", type=int, default=100)
+    parser.add_argument("--e2e-repeats", type=int, default=2, help="end-to-end runs per row")
     parser.add_argument("--quick", action="store_true", help="1,000 portfolios, small samples")
     args = parser.parse_args()
     if args.quick:
@@ -239,7 +258,10 @@ def main() -> None:
         milp = bench_milp(inst, milp_sample, auto_objectives)
         original = bench_baseline("original", inst, base_sample, auto_objectives)
         peer = bench_baseline("pyportfolioopt", inst, base_sample, auto_objectives)
-        e2e = bench_end_to_end(inst, directory)
+        e2e = {
+            label: bench_end_to_end(inst, directory, level, args.e2e_repeats)
+            for label, level in E2E_LOGGING.items()
+        }
 
     report(args, count, inst.terms.size, auto, count / full_seconds, milp, original, peer, e2e)
 
@@ -257,7 +279,7 @@ def report(
     milp: dict[str, float],
     original: dict[str, float],
     peer: dict[str, float],
-    e2e: dict[str, float],
+    e2e: dict[str, dict[str, float]],
 ) -> None:
     """Print the markdown table, the ratios and the targets met."""
     ratios = {
@@ -269,8 +291,10 @@ def report(
         "auto_vs_original": ratios["original"] >= TARGETS["auto_vs_original"],
         "auto_portfolios_per_second": auto["per_second"] >= TARGETS["auto_portfolios_per_second"],
         "milp_median_ms": milp["median_ms"] < TARGETS["milp_median_ms"],
-        "e2e_seconds": e2e["seconds"] < TARGETS["e2e_seconds"],
-        "e2e_peak_mib": e2e["peak_mib"] < TARGETS["e2e_peak_mib"],
+        "e2e_portfolios_per_second": all(
+            row["per_second"] >= TARGETS["e2e_portfolios_per_second"] for row in e2e.values()
+        ),
+        "e2e_peak_mib": all(row["peak_mib"] < TARGETS["e2e_peak_mib"] for row in e2e.values()),
     }
     cores = os.cpu_count()
     print(
@@ -292,7 +316,13 @@ def report(
     print(table_row("ordergen auto (solve stage)", f"{auto['per_second']:,.0f}", 0, 0, 0, 0, count))
     print(
         table_row(
-            "ordergen auto (with orders and drifts)", f"{full_per_second:,.0f}", 0, 0, 0, 0, count
+            "ordergen auto (market values, solve, result columns)",
+            f"{full_per_second:,.0f}",
+            0,
+            0,
+            0,
+            0,
+            count,
         )
     )
     milp_label = f"ordergen milp (median {milp['median_ms']:.1f} ms, p95 {milp['p95_ms']:.1f} ms)"
@@ -324,9 +354,27 @@ def report(
         + ", ".join(f"{name} {ratio:,.0f}x" for name, ratio in ratios.items())
     )
     print(
-        f"end to end `ordergen rebalance` from files: {e2e['seconds']:.1f} s wall, "
-        f"{e2e['peak_mib']:.0f} MiB peak RSS, exit {e2e['exit_code']:.0f}"
+        "\nend to end `ordergen rebalance`, files in, orders file out (a subprocess, "
+        f"fastest of {args.e2e_repeats}):\n"
     )
+    print(
+        table_row(
+            "logging", "portfolios", "wall s", "portfolios/s", "peak MiB", "vs original", "exit"
+        )
+    )
+    print(table_row("---", "---:", "---:", "---:", "---:", "---:", "---:"))
+    for label, row in e2e.items():
+        print(
+            table_row(
+                label,
+                f"{row['portfolios']:.0f}",
+                f"{row['seconds']:.2f}",
+                f"{row['per_second']:,.0f}",
+                f"{row['peak_mib']:.0f}",
+                f"{row['per_second'] / original['per_second']:,.0f}x",
+                f"{row['exit_code']:.0f}",
+            )
+        )
     print("\ntargets: " + ", ".join(f"{n} {'PASS' if ok else 'FAIL'}" for n, ok in checks.items()))
 
 

@@ -10,12 +10,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ordergen.domain.holdings import Holdings, market_value
+import numpy as np
+
+from ordergen.domain.columns import RebalancedColumns, ResultChunk
+from ordergen.domain.fixed_point import exact_array, to_units
+from ordergen.domain.holdings import Holdings
+from ordergen.domain.holdings_columns import MONEY_SCALE, HoldingsColumns
 from ordergen.domain.model import InvestmentModel
-from ordergen.domain.results import BUY, PortfolioResult, rebalanced_result, worst_drift
+from ordergen.domain.model_columns import ModelColumns
+from ordergen.domain.results import PortfolioResult
 from ordergen.domain.values import decimal_text
 from ordergen.errors import InputError
-from ordergen.optimize.problem import Method, ModelTerms, Status
+from ordergen.optimize.problem import IntArray, Method, ModelTerms, Solution, Status
 from ordergen.optimize.solve import solve_batch
 
 DEFAULT_CHUNK = 2000
@@ -104,9 +110,8 @@ class RunSummary:
 
     def add(self, result: PortfolioResult) -> None:
         self.by_status[result.status] += 1
-        buys = sum(1 for order in result.orders if order.side == BUY)
-        self.buy_orders += buys
-        self.sell_orders += len(result.orders) - buys
+        self.buy_orders += result.buy_orders
+        self.sell_orders += result.sell_orders
         self.turnover += result.turnover
         for name in ("worst_drift_before", "worst_drift_after"):
             value = getattr(result, name)
@@ -155,15 +160,145 @@ def _unsolved(
     return PortfolioResult(holdings.portfolio_id, status.value, market_value=mv, message=message)
 
 
-def rebalance(
+def _no_price(security_id: str, reasons: Mapping[str, str]) -> str:
+    why = f" ({reasons[security_id]})" if security_id in reasons else ""
+    return f"no price for security {security_id}{why}"
+
+
+def _unpriced_model(
+    chunk: Sequence[Holdings], security_id: str, reasons: Mapping[str, str]
+) -> ResultChunk:
+    """Every portfolio is an `error`: a model security has no price."""
+    no_price = _no_price(security_id, reasons)
+    return ResultChunk(
+        tuple(
+            _unsolved(
+                item, Status.ERROR, no_price if item.load_error is None else item.load_error, None
+            )
+            for item in chunk
+        ),
+        None,
+    )
+
+
+def _before_valuing(
+    item: Holdings, unpriced: Sequence[str], reasons: Mapping[str, str]
+) -> PortfolioResult | None:
+    """The `error` a portfolio is before it is valued: it failed to load or holds unpriced."""
+    if item.load_error is not None:
+        return _unsolved(item, Status.ERROR, item.load_error, None)
+    if unpriced:
+        return _unsolved(item, Status.ERROR, _no_price(unpriced[0], reasons), None)
+    return None
+
+
+def _solved(
+    model: InvestmentModel,
+    columns: ModelColumns,
+    terms: ModelTerms,
+    chunk: Sequence[Holdings],
+    held: HoldingsColumns,
+    rows: Sequence[int],
+    values: Sequence[Decimal],
+    options: RunOptions,
+) -> tuple[dict[int, PortfolioResult], RebalancedColumns | None]:
+    """Results of `rows` (valued at `values`) by row, and the columns of the rebalanced ones."""
+    units = [to_units(mv, MONEY_SCALE) for mv in values]
+    market_values = exact_array(units, max(map(abs, units)))
+    before = held.worst_drifts(rows, market_values, columns)
+    solutions = solve_batch(
+        terms, values, method=options.method, jobs=options.jobs, time_limit=options.time_limit
+    )
+    done = [index for index, solution in enumerate(solutions) if solution.status is Status.OK]
+    rebalanced = None
+    if done:
+        rebalanced = RebalancedColumns.of(
+            model.positions,
+            columns,
+            held,
+            [rows[index] for index in done],
+            np.stack([_quantities(solutions[index]) for index in done]),
+            market_values[done],
+        )
+    position = {index: order for order, index in enumerate(done)}
+    results: dict[int, PortfolioResult] = {}
+    for index, (row, mv, solution) in enumerate(zip(rows, values, solutions, strict=True)):
+        portfolio_id = chunk[row].portfolio_id
+        if rebalanced is not None and index in position:
+            results[row] = rebalanced.result(
+                position[index],
+                portfolio_id,
+                mv,
+                solver=solution.solver,
+                seconds=solution.seconds,
+                worst_drift_before=before[index],
+            )
+        else:
+            results[row] = PortfolioResult(
+                portfolio_id,
+                solution.status.value,
+                market_value=mv,
+                message=solution.message,
+                solver=solution.solver,
+                seconds=solution.seconds,
+                worst_drift_before=before[index],
+            )
+    return results, rebalanced
+
+
+def _solve_chunk(
+    model: InvestmentModel,
+    columns: ModelColumns,
+    terms: ModelTerms,
+    chunk: Sequence[Holdings],
+    prices: Mapping[str, Decimal],
+    options: RunOptions,
+    reasons: Mapping[str, str],
+) -> ResultChunk:
+    held = HoldingsColumns.of(
+        [item.cash for item in chunk],
+        [item.quantities for item in chunk],
+        columns.security_ids,
+        prices,
+    )
+    results: dict[int, PortfolioResult] = {}
+    for row, item in enumerate(chunk):
+        failed = _before_valuing(item, held.unpriced[row], reasons)
+        if failed is not None:
+            results[row] = failed
+    priced = [row for row in range(len(chunk)) if row not in results]
+    solvable: list[int] = []
+    values: list[Decimal] = []
+    for row, mv in zip(priced, held.market_values(priced, columns), strict=True):
+        if mv == 0 and not held.holds_any[row]:
+            why = "no positions record" if not chunk[row].has_record else "nothing held"
+            message = f"{why}: market value 0, nothing to trade"
+            results[row] = _unsolved(chunk[row], Status.EMPTY, message, mv)
+        else:
+            solvable.append(row)
+            values.append(mv)
+    rebalanced = None
+    if solvable:
+        solved, rebalanced = _solved(model, columns, terms, chunk, held, solvable, values, options)
+        results.update(solved)
+    return ResultChunk(tuple(results[row] for row in range(len(chunk))), rebalanced)
+
+
+def _quantities(solution: Solution) -> IntArray:
+    if solution.quantities is None:
+        raise ValueError("an ok solution always has quantities")
+    return solution.quantities
+
+
+def rebalance_chunks(
     model: InvestmentModel,
     holdings: Sequence[Holdings],
     prices: Mapping[str, Decimal],
     options: RunOptions = RunOptions(),
     on_chunk: Callable[[int], None] | None = None,
     unpriced: Mapping[str, str] | None = None,
-) -> Iterator[PortfolioResult]:
-    """Rebalance each of `holdings` against `model`; one result each, in order.
+) -> Iterator[ResultChunk]:
+    """Rebalance each of `holdings` against `model`, chunk by chunk, results in order.
 
     A portfolio holding a security without a price is an `error` naming it; a model
     security without a price makes every portfolio an `error`. `on_chunk(n)` is called
@@ -172,69 +307,32 @@ def rebalance(
     """
     reasons = unpriced or {}
     absent = [sid for sid in model.security_ids if sid not in prices]
-    terms = None if absent else _terms(model, prices)
-    targets = {p.security_id: p.target for p in model.positions}
+    columns = terms = None
+    if not absent:
+        terms = _terms(model, prices)
+        columns = ModelColumns.of(terms.security_ids, terms.targets, terms.prices)
     for start in range(0, len(holdings), options.chunk_size):
         chunk = holdings[start : start + options.chunk_size]
-        results: list[PortfolioResult | None] = [None] * len(chunk)
-        solvable: list[int] = []
-        values: list[Decimal] = []
-        for row, item in enumerate(chunk):
-            if item.load_error is not None:
-                results[row] = _unsolved(item, Status.ERROR, item.load_error, None)
-                continue
-            held_unpriced = sorted(
-                sid for sid, units in item.quantities.items() if units and sid not in prices
-            )
-            if absent or held_unpriced:
-                sid = (absent or held_unpriced)[0]
-                why = f" ({reasons[sid]})" if sid in reasons else ""
-                results[row] = _unsolved(
-                    item, Status.ERROR, f"no price for security {sid}{why}", None
-                )
-                continue
-            mv = market_value(item, prices)
-            if mv == 0 and not any(item.quantities.values()):
-                why = "no positions record" if not item.has_record else "nothing held"
-                results[row] = _unsolved(
-                    item, Status.EMPTY, f"{why}: market value 0, nothing to trade", mv
-                )
-                continue
-            solvable.append(row)
-            values.append(mv)
-        if solvable and terms is not None:
-            solutions = solve_batch(
-                terms,
-                values,
-                method=options.method,
-                jobs=options.jobs,
-                time_limit=options.time_limit,
-            )
-            for row, mv, solution in zip(solvable, values, solutions, strict=True):
-                item = chunk[row]
-                if solution.status is Status.OK and solution.quantities is not None:
-                    results[row] = rebalanced_result(
-                        item,
-                        mv,
-                        model.positions,
-                        prices,
-                        solution.quantities.tolist(),
-                        solver=solution.solver,
-                        seconds=solution.seconds,
-                    )
-                else:
-                    results[row] = PortfolioResult(
-                        item.portfolio_id,
-                        solution.status.value,
-                        market_value=mv,
-                        message=solution.message,
-                        solver=solution.solver,
-                        seconds=solution.seconds,
-                        worst_drift_before=worst_drift(item.quantities, targets, prices, mv),
-                    )
+        if columns is None or terms is None:
+            results = _unpriced_model(chunk, absent[0], reasons)
+        else:
+            results = _solve_chunk(model, columns, terms, chunk, prices, options, reasons)
         if on_chunk is not None:
             on_chunk(len(chunk))
-        yield from (result for result in results if result is not None)
+        yield results
+
+
+def rebalance(
+    model: InvestmentModel,
+    holdings: Sequence[Holdings],
+    prices: Mapping[str, Decimal],
+    options: RunOptions = RunOptions(),
+    on_chunk: Callable[[int], None] | None = None,
+    unpriced: Mapping[str, str] | None = None,
+) -> Iterator[PortfolioResult]:
+    """`rebalance_chunks`, one `PortfolioResult` at a time."""
+    for chunk in rebalance_chunks(model, holdings, prices, options, on_chunk, unpriced):
+        yield from chunk.results
 
 
 def model_holdings(

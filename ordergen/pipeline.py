@@ -1,21 +1,51 @@
 """One rebalance run from validated inputs to a sink, with progress and results observed."""
 
-from collections.abc import Callable, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from ordergen.batch import RunOptions, RunSummary, rebalance
+from ordergen.batch import RunOptions, RunSummary, rebalance_chunks
+from ordergen.domain.columns import ResultChunk
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.model import InvestmentModel
 from ordergen.domain.results import PortfolioResult
 
 
-class ResultSink(Protocol):
-    """Where results go: an orders file, MongoDB, the order service."""
+class PortfolioSink(Protocol):
+    """A sink taking results one portfolio at a time (MongoDB, the order service)."""
 
     def add(self, result: PortfolioResult) -> None: ...
 
     def close(self, summary: dict[str, Any]) -> None: ...
+
+
+@runtime_checkable
+class ChunkSink(Protocol):
+    """A sink taking a chunk's results at once, in columns (the orders file)."""
+
+    def add_chunk(self, chunk: ResultChunk) -> None: ...
+
+    def close(self, summary: dict[str, Any]) -> None: ...
+
+
+ResultSink = PortfolioSink | ChunkSink
+"""Where results go: an orders file, MongoDB, the order service."""
+
+
+@contextmanager
+def _inputs_left_alone() -> Iterator[None]:
+    """Keep the garbage collector off the objects that exist when the run starts.
+
+    The inputs (millions of objects for a large run) live as long as the run; without
+    this, every full collection the results' allocations trigger walks them all again.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def execute(
@@ -30,11 +60,23 @@ def execute(
     on_chunk: Callable[[int], None] | None = None,
     unpriced: Mapping[str, str] | None = None,
 ) -> RunSummary:
-    """Solve every portfolio, stream each result to `sink`, close it with the summary."""
-    for result in rebalance(model, holdings, prices, options, on_chunk=on_chunk, unpriced=unpriced):
-        summary.add(result)
-        sink.add(result)
-        if on_result is not None:
-            on_result(result)
-    sink.close(summary.document())
+    """Solve every portfolio, stream the results to `sink`, close it with the summary.
+
+    `on_result` sees every portfolio's result, in order, once the sink has it.
+    """
+    chunk_sink = sink if isinstance(sink, ChunkSink) else None
+    portfolio_sink = None if isinstance(sink, ChunkSink) else sink
+    with _inputs_left_alone():
+        for chunk in rebalance_chunks(
+            model, holdings, prices, options, on_chunk=on_chunk, unpriced=unpriced
+        ):
+            if chunk_sink is not None:
+                chunk_sink.add_chunk(chunk)
+            for result in chunk.results:
+                summary.add(result)
+                if portfolio_sink is not None:
+                    portfolio_sink.add(result)
+                if on_result is not None:
+                    on_result(result)
+        sink.close(summary.document())
     return summary

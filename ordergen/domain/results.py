@@ -1,14 +1,21 @@
-"""Orders, drift reports and per-portfolio results, computed exactly from whole quantities."""
+"""Orders, drift reports and per-portfolio results.
 
-from collections.abc import Mapping, Sequence
+A run computes them in columns (ordergen.domain.columns); a `PortfolioResult` is
+one portfolio's view of them, whose orders and drifts are built only when read.
+"""
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from typing import TypeVar, overload
 
-from ordergen.domain.holdings import Holdings
-from ordergen.domain.model import Position
+from ordergen.domain.fixed_point import exact_array, places, to_units
+from ordergen.domain.holdings_columns import HoldingsColumns
+from ordergen.domain.model_columns import ModelColumns
 
-WEIGHT_PLACES = Decimal("0.0001")
 BUY, SELL = "BUY", "SELL"
+
+_Item = TypeVar("_Item")
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,59 @@ class Drift:
     actual_drift: Decimal | None
 
 
+class Deferred(Sequence[_Item]):
+    """A tuple built on first use; its length is known before (counts cost nothing).
+
+    Compares and hashes like the tuple it stands for.
+    """
+
+    __slots__ = ("_build", "_items", "_length")
+
+    def __init__(self, length: int, build: Callable[[], tuple[_Item, ...]]) -> None:
+        self._length = length
+        self._build = build
+        self._items: tuple[_Item, ...] | None = None
+
+    def _built(self) -> tuple[_Item, ...]:
+        if self._items is None:
+            self._items = self._build()
+        return self._items
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> _Item: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[_Item, ...]: ...
+    def __getitem__(self, index: int | slice) -> _Item | tuple[_Item, ...]:
+        return self._built()[index]
+
+    def __iter__(self) -> Iterator[_Item]:
+        return iter(self._built())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Deferred | tuple):
+            return self._built() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._built())
+
+    def __repr__(self) -> str:
+        return repr(self._built())
+
+
+class DeferredOrders(Deferred[Order]):
+    """Orders built on first use; how many buy and how many sell is known before."""
+
+    __slots__ = ("buys",)
+
+    def __init__(self, buys: int, sells: int, build: Callable[[], tuple[Order, ...]]) -> None:
+        super().__init__(buys + sells, build)
+        self.buys = buys
+
+
 @dataclass(frozen=True)
 class PortfolioResult:
     """Everything reported for one portfolio; only `ok` results carry orders."""
@@ -43,8 +103,8 @@ class PortfolioResult:
     market_value: Decimal | None = None
     cash_after: Decimal | None = None
     objective: Decimal | None = None
-    orders: tuple[Order, ...] = ()
-    drifts: tuple[Drift, ...] = ()
+    orders: Sequence[Order] = ()
+    drifts: Sequence[Drift] = ()
     message: str = ""
     solver: str = ""
     seconds: float = 0.0
@@ -52,11 +112,16 @@ class PortfolioResult:
     worst_drift_after: Decimal | None = None
     turnover: Decimal = field(default=Decimal(0))
 
+    @property
+    def buy_orders(self) -> int:
+        """How many orders buy (counted without building orders that are deferred)."""
+        if isinstance(self.orders, DeferredOrders):
+            return self.orders.buys
+        return sum(1 for order in self.orders if order.side == BUY)
 
-def _weight(value: Decimal, market_value: Decimal) -> Decimal:
-    if market_value == 0:  # only when every band is [0, 0]: nothing is held afterwards
-        return Decimal(0)
-    return (value / market_value).quantize(WEIGHT_PLACES, rounding=ROUND_HALF_UP)
+    @property
+    def sell_orders(self) -> int:
+        return len(self.orders) - self.buy_orders
 
 
 def worst_drift(
@@ -65,96 +130,13 @@ def worst_drift(
     prices: Mapping[str, Decimal],
     market_value: Decimal,
 ) -> Decimal | None:
-    """Largest |weight - target| over every security held or targeted (None when MV <= 0)."""
-    if market_value <= 0:
-        return None
-    securities = set(targets) | {sid for sid, units in quantities.items() if units}
-    # max |q*p - t*MV| / MV: one division per portfolio, not one per security.
-    worst = max(
-        (
-            abs(quantities.get(sid, 0) * prices[sid] - targets.get(sid, Decimal(0)) * market_value)
-            for sid in securities
-        ),
-        default=Decimal(0),
-    )
-    return _weight(worst, market_value)
+    """Largest |weight - target| over every security held or targeted (None when MV <= 0).
 
-
-def rebalanced_result(
-    holdings: Holdings,
-    market_value: Decimal,
-    positions: Sequence[Position],
-    prices: Mapping[str, Decimal],
-    quantities: Sequence[int],
-    *,
-    solver: str,
-    seconds: float,
-) -> PortfolioResult:
-    """The orders and drifts that take `holdings` to `quantities` (model order).
-
-    Held securities outside the model are sold to zero.
+    One portfolio's `HoldingsColumns.worst_drifts`; every held security needs a price.
     """
-    adjusted = {
-        position.security_id: int(units)
-        for position, units in zip(positions, quantities, strict=True)
-    }
-    targets = {position.security_id: position.target for position in positions}
-    outside = sorted(
-        sid for sid, units in holdings.quantities.items() if units and sid not in adjusted
-    )
-    orders: list[Order] = []
-    drifts: list[Drift] = []
-    objective = Decimal(0)
-    worst_gap = Decimal(0)  # largest |MV*t - u*p|: the worst drift after, times MV
-    traded = Decimal(0)
-    cash_after = holdings.cash
-    for position in positions:
-        sid = position.security_id
-        price = prices[sid]
-        current = holdings.quantities.get(sid, 0)
-        units = adjusted[sid]
-        value = units * price
-        gap = abs(market_value * position.target - value)
-        objective += gap
-        worst_gap = max(worst_gap, gap)
-        actual = _weight(value, market_value)
-        drifts.append(
-            Drift(
-                sid,
-                position.target,
-                position.low_drift,
-                position.high_drift,
-                current,
-                units,
-                price,
-                actual,
-                (1 - actual / position.target).quantize(WEIGHT_PLACES, rounding=ROUND_HALF_UP),
-            ),
-        )
-        if units != current:
-            delta = units - current
-            orders.append(Order(sid, BUY if delta > 0 else SELL, abs(delta), price))
-            traded += abs(delta) * price
-            cash_after -= delta * price
-    zero = Decimal(0)
-    for sid in outside:
-        current = holdings.quantities[sid]
-        price = prices[sid]
-        drifts.append(Drift(sid, zero, zero, zero, current, 0, price, zero, None))
-        orders.append(Order(sid, SELL if current > 0 else BUY, abs(current), price))
-        traded += abs(current) * price
-        cash_after += current * price
-    return PortfolioResult(
-        portfolio_id=holdings.portfolio_id,
-        status="ok",
-        market_value=market_value,
-        cash_after=cash_after,
-        objective=objective,
-        orders=tuple(orders),
-        drifts=tuple(drifts),
-        solver=solver,
-        seconds=seconds,
-        worst_drift_before=worst_drift(holdings.quantities, targets, prices, market_value),
-        worst_drift_after=_weight(worst_gap, market_value) if market_value > 0 else None,
-        turnover=traded,
-    )
+    model = ModelColumns.of(list(targets), list(targets.values()), [prices[s] for s in targets])
+    holdings = HoldingsColumns.of([Decimal(0)], [quantities], model.security_ids, prices)
+    scale = places(market_value)
+    units = to_units(market_value, scale)
+    (drift,) = holdings.worst_drifts([0], exact_array([units], abs(units)), model, scale)
+    return drift

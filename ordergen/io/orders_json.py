@@ -12,8 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from ordergen.domain.columns import ResultChunk
 from ordergen.domain.results import Drift, PortfolioResult
 from ordergen.domain.values import decimal_text
+from ordergen.io.portfolio_text import PortfolioTexts
 
 
 def _drift(drift: Drift) -> dict[str, Any]:
@@ -31,7 +33,11 @@ def _drift(drift: Drift) -> dict[str, Any]:
 
 
 def portfolio_document(result: PortfolioResult) -> dict[str, Any]:
-    """The camelCase document of one portfolio's result (file output and MongoDB)."""
+    """The camelCase document of one portfolio's result (MongoDB).
+
+    The orders file holds the same documents as JSON text, written in bulk by
+    `PortfolioTexts` (ordergen.io.portfolio_text) to the bytes `json.dumps` makes of these.
+    """
     return {
         "portfolioId": result.portfolio_id,
         "status": result.status,
@@ -84,15 +90,17 @@ class OrdersFileWriter:
     def __init__(self, stream: IO[str], header: dict[str, Any]) -> None:
         self._stream = stream
         self._first = True
+        self._texts = PortfolioTexts()
         opening = json.dumps(header, separators=(",", ":"))[:-1]
         stream.write(f'{opening},"portfolios":[\n')
 
-    def add(self, result: PortfolioResult) -> None:
-        separator = "" if self._first else ",\n"
-        self._first = False
-        self._stream.write(
-            separator + json.dumps(portfolio_document(result), separators=(",", ":"))
-        )
+    def add_chunk(self, chunk: ResultChunk) -> None:
+        """Write every portfolio of `chunk`, in order."""
+        for text in self._texts(chunk):
+            if not self._first:
+                self._stream.write(",\n")
+            self._stream.write(text)
+            self._first = False
 
     def close(self, summary: dict[str, Any]) -> None:
         self._stream.write(f'\n],"summary":{json.dumps(summary, separators=(",", ":"))}}}\n')
