@@ -9,6 +9,7 @@ The run context is held in contextvars: it follows the main thread, not the
 probe server's threads or joblib workers (which do not log).
 """
 
+import functools
 import logging
 import re
 import sys
@@ -30,11 +31,19 @@ _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.\-]*://[^:/?#@\s]*):[^/?#@\s
 
 
 def _redact_text(text: str) -> str:
+    if "://" not in text:  # no URL, no password in one: the common case, checked cheaply
+        return text
     return _URL_PASSWORD.sub(rf"\g<head>:{_MASK}@", text)
 
 
+@functools.lru_cache(maxsize=1024)
+def _secret_key(key: str) -> bool:
+    """Whether a field of this name holds a secret (a run logs the same few keys often)."""
+    return _SECRET_KEY.search(key) is not None
+
+
 def _redact(key: str, value: Any) -> Any:
-    if _SECRET_KEY.search(key):
+    if _secret_key(key):
         return _MASK
     if isinstance(value, str):
         return _redact_text(value)

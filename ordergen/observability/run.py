@@ -97,11 +97,10 @@ class RunObserver:
     def on_result(self, result: PortfolioResult) -> None:
         """Count one portfolio and log its summary line."""
         self.metrics.observe_portfolio(result.status, result.seconds)
-        buys = sum(1 for order in result.orders if order.side == BUY)
-        if buys:
-            self.metrics.add_orders(BUY, buys)
-        if len(result.orders) > buys:
-            self.metrics.add_orders(SELL, len(result.orders) - buys)
+        if result.buy_orders:
+            self.metrics.add_orders(BUY, result.buy_orders)
+        if result.sell_orders:
+            self.metrics.add_orders(SELL, result.sell_orders)
         self._portfolio_log(
             "portfolio_rebalanced",
             portfolio_id=result.portfolio_id,
