@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.baselines import objective, original_method, pyportfolioopt_lp, violations
-from ordergen.batch import RunOptions, rebalance
 from ordergen.demo import generate
 from ordergen.domain.holdings import Holdings, market_value
 from ordergen.domain.model import InvestmentModel, validate_model
@@ -30,6 +29,7 @@ from ordergen.io.files import read_positions, read_prices
 from ordergen.io.inputs_out import write_inputs
 from ordergen.optimize.problem import Method, ModelTerms, Status
 from ordergen.optimize.solve import solve_batch
+from ordergen.run.engine import RunOptions, rebalance
 
 TARGETS = {
     "auto_vs_original": 100.0,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from ordergen.batch import WHOLE_RUN, Shard
 from ordergen.cli.app import app
 from ordergen.cli.run_flow import (
     JOBS_OPTION,
@@ -17,6 +16,7 @@ from ordergen.cli.run_flow import (
     run_observer,
     run_options,
 )
+from ordergen.domain.shard import WHOLE_RUN, Shard
 from ordergen.errors import DatabaseError, InputError
 from ordergen.observability.logs import configure_logging
 from ordergen.optimize.problem import Method

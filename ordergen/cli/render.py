@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ordergen.batch import RunSummary
+from ordergen.domain.summary import RunSummary
 
 stderr = Console(stderr=True)
 

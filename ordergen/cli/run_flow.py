@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import typer
 
-from ordergen.batch import RunOptions
 from ordergen.cli.output import print_json
 from ordergen.cli.render import progress_bar, stderr, summary_table
 from ordergen.errors import ExitCode
@@ -15,6 +14,7 @@ from ordergen.observability.run import RunObserver
 from ordergen.optimize.problem import Method
 from ordergen.optimize.solve import resolve_jobs
 from ordergen.procinfo import peak_memory_mib
+from ordergen.run.engine import RunOptions
 from ordergen.run.execute import Progress, RunReport
 from ordergen.run.inputs import RunInputs
 from ordergen.settings import Settings

@@ -10,8 +10,8 @@ from types import TracebackType
 from typing import Self
 
 from ordergen import __version__
-from ordergen.batch import RunSummary
 from ordergen.domain.results import BUY, SELL, PortfolioResult
+from ordergen.domain.summary import RunSummary
 from ordergen.domain.values import decimal_text
 from ordergen.observability.logs import bind_run, get_logger
 from ordergen.observability.metrics import RunMetrics

@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from ordergen import __version__
-from ordergen.batch import WHOLE_RUN, RunOptions, RunSummary, Shard
+from ordergen.domain.shard import WHOLE_RUN, Shard
+from ordergen.domain.summary import RunSummary
 from ordergen.errors import DatabaseError, OwnershipLostError
 from ordergen.io.orders_json import OrdersFileWriter, atomic_text_file
 from ordergen.observability.logs import get_logger
 from ordergen.observability.run import RunObserver
-from ordergen.pipeline import ResultSink, execute
+from ordergen.run.engine import RunOptions
 from ordergen.run.inputs import RunInputs
+from ordergen.run.stream import ResultSink, execute
 from ordergen.services.submit import SubmissionReport
 from ordergen.store.connection import Db, Document
 from ordergen.store.models import ModelRepository

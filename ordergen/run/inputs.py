@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from ordergen.batch import Shard, model_holdings, require_prices, select_shard
 from ordergen.domain.holdings import Holdings, check_market_values
 from ordergen.domain.model import InvestmentModel, model_content
+from ordergen.domain.shard import Shard, select_shard
 from ordergen.errors import InputError
 from ordergen.io.files import input_digest, read_model, read_positions, read_prices
+from ordergen.run.engine import model_holdings, require_prices
 
 
 @dataclass(frozen=True)

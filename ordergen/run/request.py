@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from ordergen.batch import Shard
+from ordergen.domain.shard import Shard
 from ordergen.optimize.problem import Method
 
 

@@ -22,8 +22,8 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from ordergen.batch import WHOLE_RUN, Shard
 from ordergen.domain.results import BUY, SELL, PortfolioResult
+from ordergen.domain.shard import WHOLE_RUN, Shard
 from ordergen.io.orders_json import portfolio_document
 from ordergen.optimize.problem import Status
 from ordergen.store.connection import Db, Document, database_errors

@@ -21,7 +21,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from ordergen.batch import WHOLE_RUN, Shard
+from ordergen.domain.shard import WHOLE_RUN, Shard
 from ordergen.domain.values import decimal_text
 from ordergen.errors import DatabaseError, InputError, NotFoundError, OwnershipLostError
 from ordergen.store.connection import Db, Document, database_errors

@@ -15,7 +15,6 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ordergen.batch import RunSummary
 from ordergen.domain.columns import RebalancedColumns, ResultChunk
 from ordergen.domain.fixed_point import exact_array, to_units
 from ordergen.domain.holdings import Holdings
@@ -23,6 +22,7 @@ from ordergen.domain.holdings_columns import MONEY_SCALE, HoldingsColumns
 from ordergen.domain.model import Position
 from ordergen.domain.model_columns import ModelColumns
 from ordergen.domain.results import PortfolioResult
+from ordergen.domain.summary import RunSummary
 from ordergen.io.orders_json import portfolio_document
 from ordergen.io.portfolio_text import PortfolioTexts
 from tests.domain import decimal_reference as reference

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ordergen.batch import RunSummary
 from ordergen.domain.results import BUY, SELL, Order, PortfolioResult
+from ordergen.domain.summary import RunSummary
 from ordergen.observability.logs import configure_logging
 from ordergen.observability.run import RunObserver
 from tests.factories import gid

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from ordergen.batch import RunOptions, rebalance
 from ordergen.domain.results import PortfolioResult
 from ordergen.optimize.problem import Method
+from ordergen.run.engine import RunOptions, rebalance
 from tests.factories import gid, holdings, make_model, prices
 
 METHODS = [Method.AUTO, Method.MILP]

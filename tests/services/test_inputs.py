@@ -4,9 +4,9 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from ordergen.batch import rebalance
 from ordergen.domain.model import InvestmentModel
 from ordergen.io.orders_json import portfolio_document
+from ordergen.run.engine import rebalance
 from ordergen.run.inputs import load_file_inputs
 from ordergen.services.inputs import ServiceInputs, load_service_inputs, write_snapshot
 from tests.factories import gid, make_model

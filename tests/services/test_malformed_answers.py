@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ordergen.batch import rebalance
 from ordergen.domain.model import InvestmentModel
+from ordergen.run.engine import rebalance
 from ordergen.services.inputs import ServiceInputs, load_service_inputs
 from tests.factories import gid, make_model
 from tests.services.fake_globeco import SUMMARY, FakeGlobeCo

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from ordergen.batch import RunOptions, Shard, rebalance
 from ordergen.demo import generate
 from ordergen.domain.results import BUY, SELL, PortfolioResult
+from ordergen.domain.shard import Shard
 from ordergen.io.inputs_out import write_inputs
+from ordergen.run.engine import RunOptions, rebalance
 from ordergen.run.inputs import load_file_inputs
 from ordergen.store.connection import Db
 from ordergen.store.orders import MongoResultSink, count_orders, order_id, orders_for_run

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from ordergen.batch import Shard
+from ordergen.domain.shard import Shard
 from ordergen.errors import DatabaseError, OwnershipLostError, RunBusyError
 from ordergen.store.connection import Db
 from ordergen.store.ownership import Heartbeat, ModelLocks

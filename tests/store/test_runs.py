@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ordergen.batch import Shard
+from ordergen.domain.shard import Shard
 from ordergen.errors import InputError, NotFoundError
 from ordergen.store.connection import Db
 from ordergen.store.runs import RunRepository

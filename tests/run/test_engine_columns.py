@@ -11,13 +11,14 @@ from decimal import Decimal
 
 import pytest
 
-from ordergen.batch import RunOptions, RunSummary, rebalance_chunks
 from ordergen.demo import generate
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.model import validate_model
 from ordergen.domain.results import PortfolioResult
+from ordergen.domain.summary import RunSummary
 from ordergen.io.orders_json import OrdersFileWriter, portfolio_document
 from ordergen.optimize.problem import Method
+from ordergen.run.engine import RunOptions, rebalance_chunks
 from tests.domain import decimal_reference as reference
 from tests.factories import gid
 

@@ -5,9 +5,8 @@ the edges hand it validated values and consume the results it yields, in model
 portfolio order, chunk by chunk, so writers can stream while solving goes on.
 """
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
@@ -19,7 +18,6 @@ from ordergen.domain.holdings_columns import MONEY_SCALE, HoldingsColumns
 from ordergen.domain.model import InvestmentModel
 from ordergen.domain.model_columns import ModelColumns
 from ordergen.domain.results import PortfolioResult
-from ordergen.domain.values import decimal_text
 from ordergen.errors import InputError
 from ordergen.optimize.problem import IntArray, Method, ModelTerms, Solution, Status
 from ordergen.optimize.solve import solve_batch
@@ -56,91 +54,6 @@ def require_prices(
             None,
             f"no price for a model or held security ({len(missing)} missing)",
         )
-
-
-def shard_of(portfolio_id: str, shards: int) -> int:
-    """Stable shard number of a portfolio: the same on every machine and Python run."""
-    digest = hashlib.sha256(portfolio_id.encode()).digest()
-    return int.from_bytes(digest[:8], "big") % shards
-
-
-@dataclass(frozen=True)
-class Shard:
-    """Shard `index` of `count`: `--shard I/N`, as Kubernetes Indexed Jobs number them."""
-
-    index: int
-    count: int
-
-    @classmethod
-    def parse(cls, text: str) -> "Shard":
-        index, _, count = text.partition("/")
-        try:
-            shard = cls(int(index), int(count))
-        except ValueError:
-            raise InputError("shard", text, "expected I/N, for example 0/4") from None
-        if shard.count < 1 or not 0 <= shard.index < shard.count:
-            raise InputError("shard", text, "expected I/N with 0 <= I < N")
-        return shard
-
-    def __str__(self) -> str:
-        return f"{self.index}/{self.count}"
-
-
-# An unsharded run is shard 0 of 1, so one code path records both kinds.
-WHOLE_RUN = Shard(0, 1)
-
-
-def select_shard(portfolio_ids: Sequence[str], shard: Shard) -> list[str]:
-    """The portfolio ids of `shard` (the shards partition the ids)."""
-    return [pid for pid in portfolio_ids if shard_of(pid, shard.count) == shard.index]
-
-
-@dataclass
-class RunSummary:
-    """Counts and extremes over the results seen so far."""
-
-    by_status: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Status})
-    buy_orders: int = 0
-    sell_orders: int = 0
-    turnover: Decimal = Decimal(0)
-    worst_drift_before: Decimal | None = None
-    worst_drift_after: Decimal | None = None
-    unmodelled_portfolios: list[str] = field(default_factory=list)
-    missing_portfolios: list[str] = field(default_factory=list)
-
-    def add(self, result: PortfolioResult) -> None:
-        self.by_status[result.status] += 1
-        self.buy_orders += result.buy_orders
-        self.sell_orders += result.sell_orders
-        self.turnover += result.turnover
-        for name in ("worst_drift_before", "worst_drift_after"):
-            value = getattr(result, name)
-            current = getattr(self, name)
-            if value is not None and (current is None or value > current):
-                setattr(self, name, value)
-
-    def document(self) -> dict[str, object]:
-        """The camelCase summary written at the end of the orders file and by `--json`."""
-        return {
-            "portfolios": self.portfolios,
-            "byStatus": dict(self.by_status),
-            "orders": self.buy_orders + self.sell_orders,
-            "buyOrders": self.buy_orders,
-            "sellOrders": self.sell_orders,
-            "turnover": decimal_text(self.turnover),
-            "worstDriftBefore": decimal_text(self.worst_drift_before),
-            "worstDriftAfter": decimal_text(self.worst_drift_after),
-            "missingPortfolios": self.missing_portfolios,
-            "unmodelledPortfolios": self.unmodelled_portfolios,
-        }
-
-    @property
-    def portfolios(self) -> int:
-        return sum(self.by_status.values())
-
-    @property
-    def failed(self) -> int:
-        return self.by_status[Status.INFEASIBLE] + self.by_status[Status.ERROR]
 
 
 def _terms(model: InvestmentModel, prices: Mapping[str, Decimal]) -> ModelTerms:

@@ -6,11 +6,12 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
-from ordergen.batch import RunOptions, RunSummary, rebalance_chunks
 from ordergen.domain.columns import ResultChunk
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.model import InvestmentModel
 from ordergen.domain.results import PortfolioResult
+from ordergen.domain.summary import RunSummary
+from ordergen.run.engine import RunOptions, rebalance_chunks
 
 
 class PortfolioSink(Protocol):

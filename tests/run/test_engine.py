@@ -4,16 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from ordergen.batch import (
-    RunOptions,
-    RunSummary,
-    Shard,
-    model_holdings,
-    rebalance,
-    select_shard,
-    shard_of,
-)
+from ordergen.domain.shard import Shard, select_shard, shard_of
+from ordergen.domain.summary import RunSummary
 from ordergen.errors import InputError
+from ordergen.run.engine import RunOptions, model_holdings, rebalance
 from tests.factories import gid, holdings, make_model, prices
 
 MODEL = [("S", "0.60", "0.05", "0.05"), ("B", "0.30", "0.03", "0.03")]

@@ -1,0 +1,56 @@
+"""A run's counts and extremes, as the orders file, the run document and `--json` report them."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ordergen.domain.results import PortfolioResult
+from ordergen.domain.values import decimal_text
+from ordergen.optimize.problem import Status
+
+
+@dataclass
+class RunSummary:
+    """Counts and extremes over the results seen so far."""
+
+    by_status: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Status})
+    buy_orders: int = 0
+    sell_orders: int = 0
+    turnover: Decimal = Decimal(0)
+    worst_drift_before: Decimal | None = None
+    worst_drift_after: Decimal | None = None
+    unmodelled_portfolios: list[str] = field(default_factory=list)
+    missing_portfolios: list[str] = field(default_factory=list)
+
+    def add(self, result: PortfolioResult) -> None:
+        self.by_status[result.status] += 1
+        self.buy_orders += result.buy_orders
+        self.sell_orders += result.sell_orders
+        self.turnover += result.turnover
+        for name in ("worst_drift_before", "worst_drift_after"):
+            value = getattr(result, name)
+            current = getattr(self, name)
+            if value is not None and (current is None or value > current):
+                setattr(self, name, value)
+
+    def document(self) -> dict[str, object]:
+        """The camelCase summary written at the end of the orders file and by `--json`."""
+        return {
+            "portfolios": self.portfolios,
+            "byStatus": dict(self.by_status),
+            "orders": self.buy_orders + self.sell_orders,
+            "buyOrders": self.buy_orders,
+            "sellOrders": self.sell_orders,
+            "turnover": decimal_text(self.turnover),
+            "worstDriftBefore": decimal_text(self.worst_drift_before),
+            "worstDriftAfter": decimal_text(self.worst_drift_after),
+            "missingPortfolios": self.missing_portfolios,
+            "unmodelledPortfolios": self.unmodelled_portfolios,
+        }
+
+    @property
+    def portfolios(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def failed(self) -> int:
+        return self.by_status[Status.INFEASIBLE] + self.by_status[Status.ERROR]
