@@ -1,14 +1,22 @@
 """A portfolio's cash and share quantities, and its market value."""
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from operator import mul
 
 from ordergen.domain.values import MAX_AMOUNT, decimal_text, limit_text
 from ordergen.errors import InputError
 
 MONEY_PLACES = Decimal("0.001")
 AMOUNT_RULE = f"must be between -{limit_text(MAX_AMOUNT)} and {limit_text(MAX_AMOUNT)}"
+
+# Below this, a float64 sum of |cash| and the |quantity x price| terms proves the exact
+# sum is within MAX_AMOUNT: each term is off by at most 3 units in the last place, the
+# sum by one more per term, far less than this margin of 1e-6 for any real portfolio
+# (the margin covers up to about 1e9 holdings).
+_SCREEN_LIMIT = float(MAX_AMOUNT) * (1 - 1e-6)
 
 
 @dataclass(frozen=True)
@@ -89,10 +97,26 @@ def check_market_values(
     InputError
         The first portfolio whose holding value or market value is out of range.
     """
+    # Screening in float64 first: a bound on the sum of |cash| and every |holding value|
+    # that is clearly inside the limit proves every value and the market value are, so
+    # the exact Decimal check is needed only near the limit (or when a price is missing).
+    try:
+        float_prices = {security_id: float(price) for security_id, price in prices.items()}
+    except ValueError:  # a signalling NaN: no screening, every portfolio checked exactly
+        float_prices = {}
     for item in holdings:
         if item.load_error is not None:
             continue
-        if any(units and sid not in prices for sid, units in item.quantities.items()):
+        quantities = item.quantities
+        try:
+            bound = abs(float(item.cash)) + sum(
+                map(abs, map(mul, quantities.values(), map(float_prices.__getitem__, quantities)))
+            )
+        except (KeyError, OverflowError, ValueError):  # no price; a quantity beyond float
+            bound = math.inf
+        if bound <= _SCREEN_LIMIT:
+            continue
+        if any(units and sid not in prices for sid, units in quantities.items()):
             continue
         try:
             market_value(item, prices)

@@ -24,6 +24,7 @@ from ordergen.domain.values import (
     parse_whole_number,
 )
 from ordergen.errors import InputError, shown_value
+from ordergen.io.fast_positions import csv_positions, json_positions
 
 POSITIONS_COLUMNS = ("portfolio_id", "security_id", "quantity")
 PRICES_COLUMNS = ("security_id", "price")
@@ -56,13 +57,23 @@ def value_kind(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _read_text(path: Path, what: str) -> str:
-    """The file as text; unreadable, non-UTF-8 or empty files are input errors."""
+def read_input(path: Path) -> bytes:
+    """The file's bytes; an unreadable file is an input error.
+
+    Read once: the readers below take these bytes, and `InputDigest` hashes them.
+    """
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         reason = (exc.strerror or type(exc).__name__).lower()
         raise InputError(str(path), None, f"cannot be read: {reason}") from None
+
+
+def _read_text(path: Path, what: str, data: bytes | None = None) -> str:
+    """The file (or `data`, its bytes if already read) as text; unreadable, non-UTF-8 or
+    empty files are input errors."""
+    if data is None:
+        data = read_input(path)
     try:
         # utf-8-sig: a byte-order mark (as spreadsheet tools write) is not part of the text.
         text = data.decode("utf-8-sig")
@@ -150,10 +161,11 @@ def _json_problem(exc: ValueError | RecursionError) -> str:
     return "is not usable JSON: it holds a number with too many digits"
 
 
-def load_structured(path: Path, what: str = "JSON or YAML") -> Any:
+def load_structured(path: Path, what: str = "JSON or YAML", data: bytes | None = None) -> Any:
     """Parse JSON (numbers with a fraction or exponent, NaN and Infinity as Decimal) or,
-    for .yaml/.yml, YAML (floats as Decimal); `what` names the expected content."""
-    text = _read_text(path, what)
+    for .yaml/.yml, YAML (floats as Decimal); `what` names the expected content and
+    `data` holds the file's bytes if they were read already."""
+    text = _read_text(path, what, data)
     if path.suffix.lower() in YAML_SUFFIXES:
         try:
             # A SafeLoader subclass: it builds plain data only, as yaml.safe_load does.
@@ -188,13 +200,15 @@ def read_model(path: Path) -> InvestmentModel:
         raise InputError(f"{path}: {exc.field}", exc.value, exc.problem) from None
 
 
-def _csv_rows(path: Path, columns: tuple[str, ...], what: str) -> Iterator[tuple[str, list[str]]]:
-    """(where, values in `columns` order) for each row of a CSV file.
+def _csv_rows(
+    path: Path, columns: tuple[str, ...], what: str, data: bytes | None = None
+) -> Iterator[tuple[str, list[str]]]:
+    """(where, values in `columns` order) for each row of a CSV file (`data`: its bytes).
 
     The header must name exactly `columns`, in any order, each once; every row must
     have as many values as the header. Values are stripped of surrounding spaces.
     """
-    reader = csv.reader(_read_text(path, what).splitlines())
+    reader = csv.reader(_read_text(path, what, data).splitlines())
     try:
         # Blank lines before the header are skipped, as csv skips them between rows.
         header = [name.strip() for name in next((row for row in reader if row), [])]
@@ -300,10 +314,10 @@ def _add_portfolio(found: dict[str, Holdings], holdings: Holdings, where: str) -
     found[holdings.portfolio_id] = holdings
 
 
-def _positions_csv(path: Path) -> dict[str, Holdings]:
+def _positions_csv(path: Path, data: bytes) -> dict[str, Holdings]:
     cash: dict[str, Decimal] = {}
     quantities: dict[str, dict[str, int]] = {}
-    rows = _csv_rows(path, POSITIONS_COLUMNS, POSITIONS_WHAT)
+    rows = _csv_rows(path, POSITIONS_COLUMNS, POSITIONS_WHAT, data)
     for where, (portfolio, security, quantity) in rows:
         portfolio_id = parse_globeco_id(
             _cell(portfolio, where, "portfolio_id"), f"{where}: portfolio_id"
@@ -340,14 +354,31 @@ def _positions_csv(path: Path) -> dict[str, Holdings]:
     return found
 
 
-def read_positions(path: Path) -> dict[str, Holdings]:
+def read_positions(path: Path, data: bytes | None = None) -> dict[str, Holdings]:
     """Holdings by portfolio id from a JSON list of summaries or a CSV of quantities.
 
-    In a CSV file every portfolio needs its cash row (an empty security_id).
+    In a CSV file every portfolio needs its cash row (an empty security_id). `data`
+    holds the file's bytes if they were read already (`read_input`).
+
+    Files in the usual shape are read in bulk (ordergen.io.fast_positions); any other
+    file, including every wrong one, is read value by value below, which words the
+    first problem.
     """
+    if data is None:
+        data = read_input(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        fast = csv_positions(data)
+    else:
+        fast = None if suffix in YAML_SUFFIXES else json_positions(data)
+    return read_positions_per_value(path, data) if fast is None else fast
+
+
+def read_positions_per_value(path: Path, data: bytes) -> dict[str, Holdings]:
+    """`read_positions` value by value, in file order: the reader that words every error."""
     if path.suffix.lower() == ".csv":
-        return _positions_csv(path)
-    raw = load_structured(path, POSITIONS_WHAT)
+        return _positions_csv(path, data)
+    raw = load_structured(path, POSITIONS_WHAT, data)
     if not isinstance(raw, list):
         raise InputError(
             str(path), None, f"must hold a JSON list of portfolio summaries, not {value_kind(raw)}"
@@ -359,11 +390,14 @@ def read_positions(path: Path) -> dict[str, Holdings]:
     return found
 
 
-def read_prices(path: Path) -> dict[str, Decimal]:
-    """Prices by security id from a JSON object or a CSV of security_id,price."""
+def read_prices(path: Path, data: bytes | None = None) -> dict[str, Decimal]:
+    """Prices by security id from a JSON object or a CSV of security_id,price (`data`:
+    the file's bytes if they were read already)."""
     prices: dict[str, Decimal] = {}
+    if data is None:
+        data = read_input(path)
     if path.suffix.lower() == ".csv":
-        for where, (security, price) in _csv_rows(path, PRICES_COLUMNS, PRICES_WHAT):
+        for where, (security, price) in _csv_rows(path, PRICES_COLUMNS, PRICES_WHAT, data):
             security_id = parse_globeco_id(
                 _cell(security, where, "security_id"), f"{where}: security_id"
             )
@@ -375,7 +409,7 @@ def read_prices(path: Path) -> dict[str, Decimal]:
                 )
             prices[security_id] = parse_price(_cell(price, where, "price"), f"{where}: price")
         return prices
-    raw = load_structured(path, PRICES_WHAT)
+    raw = load_structured(path, PRICES_WHAT, data)
     if not isinstance(raw, Mapping):
         raise InputError(
             str(path), None, f"must hold a JSON object {{securityId: price}}, not {value_kind(raw)}"
@@ -386,13 +420,28 @@ def read_prices(path: Path) -> dict[str, Decimal]:
     return prices
 
 
-def input_digest(paths: Iterable[Path], *extra: str) -> str:
-    """SHA-256 over the files' bytes and `extra` strings: names a run by what went in."""
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
-    for text in extra:
-        digest.update(text.encode())
-        digest.update(b"\0")
-    return digest.hexdigest()
+class InputDigest:
+    """SHA-256 naming a run by what went in: each file's bytes, then each string, every
+    one followed by a NUL byte. Files are added as they are read, so their bytes can be
+    dropped once parsed."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def add(self, content: bytes) -> None:
+        self._hash.update(content)
+        self._hash.update(b"\0")
+
+    def hexdigest(self, *extra: str) -> str:
+        for text in extra:
+            self._hash.update(text.encode())
+            self._hash.update(b"\0")
+        return self._hash.hexdigest()
+
+
+def content_digest(contents: Iterable[bytes], *extra: str) -> str:
+    """The `InputDigest` of `contents` (files' bytes) and the `extra` strings."""
+    digest = InputDigest()
+    for content in contents:
+        digest.add(content)
+    return digest.hexdigest(*extra)

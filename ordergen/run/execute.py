@@ -28,7 +28,7 @@ from ordergen.run.stream import ResultSink, execute
 from ordergen.services.submit import SubmissionReport
 from ordergen.store.connection import Db, Document
 from ordergen.store.models import ModelRepository
-from ordergen.store.orders import MongoResultSink, StoredCounts
+from ordergen.store.orders import MongoResultSink, StoredCounts, shard_has_documents
 from ordergen.store.ownership import Heartbeat, ModelLocks
 from ordergen.store.runs import (
     COMPLETED,
@@ -267,6 +267,8 @@ def run_to_mongo(
                 shard=shard,
                 attempt=owner,
                 guard=heartbeat.ensure_held,
+                # Read after claiming: an earlier owner's writes have all landed by now.
+                fresh=not shard_has_documents(db, run_id, shard),
             )
             summary = _solve(inputs, sink, options, observer, progress)
             _check_stored(sink.stored_counts(), summary, where)

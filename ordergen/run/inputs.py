@@ -14,7 +14,13 @@ from ordergen.domain.holdings import Holdings, check_market_values
 from ordergen.domain.model import InvestmentModel, model_content
 from ordergen.domain.shard import Shard, select_shard
 from ordergen.errors import InputError
-from ordergen.io.files import input_digest, read_model, read_positions, read_prices
+from ordergen.io.files import (
+    InputDigest,
+    read_input,
+    read_model,
+    read_positions,
+    read_prices,
+)
 from ordergen.run.engine import model_holdings, require_prices
 
 
@@ -69,13 +75,20 @@ def inputs_from_files(
     The digest covers the model's content, both files, the method and `selection`
     (a single portfolio), but not the shard: every shard of a run shares its id.
     """
-    found = read_positions(positions)
-    prices = read_prices(prices_file)
+    # Each file is read once: the bytes parsed are the bytes hashed, then dropped.
+    digest = InputDigest()
+    data = read_input(positions)
+    digest.add(data)
+    found = read_positions(positions, data)
+    data = read_input(prices_file)
+    digest.add(data)
+    prices = read_prices(prices_file, data)
+    del data
     holdings, missing, unmodelled = model_holdings(model, found, wanted)
     require_prices(model, holdings, prices)
     check_market_values(holdings, prices, source=str(positions))
-    digest = input_digest((positions, prices_file), model_fingerprint(model), method, selection)
-    return RunInputs(model, holdings, prices, missing, unmodelled, digest)
+    run_digest = digest.hexdigest(model_fingerprint(model), method, selection)
+    return RunInputs(model, holdings, prices, missing, unmodelled, run_digest)
 
 
 def load_file_inputs(

@@ -4,7 +4,7 @@ import time
 from dataclasses import dataclass, replace
 
 from ordergen.domain.model import InvestmentModel
-from ordergen.io.files import input_digest, read_model
+from ordergen.io.files import content_digest, read_model
 from ordergen.observability.run import RunObserver
 from ordergen.run.inputs import (
     RunInputs,
@@ -85,7 +85,7 @@ def load_inputs(
     loaded = load_service_inputs(settings, chosen_model, wanted, known_prices=known)
     for name, seconds in loaded.load_seconds.items():
         observer.input_loaded(name, seconds)
-    digest = input_digest(
+    digest = content_digest(
         (),
         model_fingerprint(chosen_model),
         method.value,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from ordergen.domain.results import BUY, SELL, PortfolioResult
@@ -71,7 +71,10 @@ class MongoResultSink:
         shard: Shard = WHOLE_RUN,
         batch_size: int = DEFAULT_BATCH,
         guard: Callable[[], None] = lambda: None,
+        fresh: bool = False,
     ) -> None:
+        """`fresh`: this run shard has no document yet (checked after claiming it), so
+        orders and results are plain inserts; a re-run upserts instead."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self._db = db
@@ -80,10 +83,11 @@ class MongoResultSink:
         self._shard = str(shard)
         self._attempt = attempt
         self._guard = guard
+        self._fresh = fresh
         self._batch_size = batch_size
         self._rebalanced_at = datetime.now(UTC)
-        self._results: list[UpdateOne] = []
-        self._orders: list[UpdateOne] = []
+        self._results: list[InsertOne[Document] | UpdateOne] = []
+        self._orders: list[InsertOne[Document] | UpdateOne] = []
         self._state: list[UpdateOne] = []
 
     @database_errors()
@@ -103,26 +107,26 @@ class MongoResultSink:
             "shard": self._shard,
             "attempt": self._attempt,
         }
+        first_written = {"createdAt": created, "submission": {"state": PENDING}}
         for order in document["orders"]:
             key = order_id(self._run_id, portfolio_id, order["securityId"])
+            if self._fresh:
+                self._orders.append(InsertOne({"_id": key, **owner, **order, **first_written}))
+                continue
             self._orders.append(
                 UpdateOne(
                     # An order already sent (or in doubt) is left as it was sent: the
                     # filter misses it and the upsert's insert fails as a duplicate.
                     {"_id": key, "submission.state": {"$in": list(RESENDABLE)}},
-                    {
-                        "$set": {**owner, **order},
-                        "$setOnInsert": {"createdAt": created, "submission": {"state": PENDING}},
-                    },
+                    {"$set": {**owner, **order}, "$setOnInsert": first_written},
                     upsert=True,
                 )
             )
+        result_id = f"{self._run_id}:{portfolio_id}"
         self._results.append(
-            UpdateOne(
-                {"_id": f"{self._run_id}:{portfolio_id}"},
-                {"$set": {**owner, **document}},
-                upsert=True,
-            )
+            InsertOne({"_id": result_id, **owner, **document})
+            if self._fresh
+            else UpdateOne({"_id": result_id}, {"$set": {**owner, **document}}, upsert=True)
         )
         if result.status == Status.OK:
             self._state.append(
@@ -190,6 +194,13 @@ def orders_for_run(db: Db, run_id: str, portfolio_id: str | None = None) -> Iter
         query["portfolioId"] = portfolio_id
     with database_errors():
         yield from db[ORDERS].find(query).sort([("portfolioId", 1), ("securityId", 1)])
+
+
+@database_errors()
+def shard_has_documents(db: Db, run_id: str, shard: Shard) -> bool:
+    """Whether any order or result of this run shard is stored (an earlier attempt's)."""
+    query = {"runId": run_id, "shard": str(shard)}
+    return any(db[name].find_one(query, {"_id": 1}) for name in (ORDERS, RUN_PORTFOLIOS))
 
 
 @database_errors()

@@ -9,12 +9,18 @@ import pytest
 
 from ordergen.demo import generate
 from ordergen.domain.results import BUY, SELL, PortfolioResult
-from ordergen.domain.shard import Shard
+from ordergen.domain.shard import WHOLE_RUN, Shard
 from ordergen.io.inputs_out import write_inputs
 from ordergen.run.engine import RunOptions, rebalance
 from ordergen.run.inputs import load_file_inputs
 from ordergen.store.connection import Db
-from ordergen.store.orders import MongoResultSink, count_orders, order_id, orders_for_run
+from ordergen.store.orders import (
+    MongoResultSink,
+    count_orders,
+    order_id,
+    orders_for_run,
+    shard_has_documents,
+)
 from ordergen.store.schema import ORDERS, PORTFOLIO_STATE, RUN_PORTFOLIOS
 from tests.factories import gid, result
 
@@ -25,9 +31,21 @@ RESULTS = [
 ]
 
 
-def write(db: Db, run_id: str, results: list[PortfolioResult], batch_size: int = 5000) -> None:
+def write(
+    db: Db,
+    run_id: str,
+    results: list[PortfolioResult],
+    batch_size: int = 5000,
+    *,
+    fresh: bool = False,
+) -> None:
     sink = MongoResultSink(
-        db, run_id, model_name="growth", attempt=uuid.uuid4().hex, batch_size=batch_size
+        db,
+        run_id,
+        model_name="growth",
+        attempt=uuid.uuid4().hex,
+        batch_size=batch_size,
+        fresh=fresh,
     )
     for item in results:
         sink.add(item)
@@ -199,3 +217,18 @@ def test_ten_thousand_portfolios_written_and_read_back(mongo_db: Db, tmp_path: P
     assert mongo_db[RUN_PORTFOLIOS].count_documents({"runId": "big"}) == 10_000
     ok = sum(1 for item in results if item.status == "ok")
     assert mongo_db[PORTFOLIO_STATE].count_documents({"lastRunId": "big"}) == ok
+
+
+def test_a_fresh_shard_is_inserted_as_an_upserting_attempt_would_write_it(mongo_db: Db) -> None:
+    write(mongo_db, "r1", RESULTS, fresh=True)
+    inserted = everything(mongo_db)
+    assert not shard_has_documents(mongo_db, "r2", WHOLE_RUN)
+    assert shard_has_documents(mongo_db, "r1", WHOLE_RUN)
+    for name in (ORDERS, RUN_PORTFOLIOS):
+        mongo_db[name].delete_many({})
+    write(mongo_db, "r1", RESULTS)
+    upserted = everything(mongo_db)
+    for name in (ORDERS, RUN_PORTFOLIOS):
+        for document in (*inserted[name], *upserted[name]):
+            document.pop("createdAt", None)  # the time of writing
+        assert inserted[name] == upserted[name]
