@@ -33,7 +33,7 @@ HIGHS_OPTIONS = {
 
 
 @functools.cache
-def _divert_highs_banner() -> None:
+def divert_highs_banner() -> None:
     """HiGHS prints a banner to stdout on its first construction in a process.
 
     stdout carries `--json` output, so construct it once with fd 1 pointing at stderr.
@@ -52,7 +52,7 @@ class MilpSolver:
     """A reusable parameterised MILP for models with `size` securities."""
 
     def __init__(self, size: int, time_limit: float) -> None:
-        _divert_highs_banner()
+        divert_highs_banner()
         self.size = size
         self.time_limit = time_limit
         self._units = cp.Variable(size, integer=True)
