@@ -2,9 +2,9 @@
 
 Whatever the files hold (wrong types, missing and extra fields, numbers such as
 1e400, 1e-400, NaN and Infinity, empty files, bad UTF-8, CSV with missing or extra
-columns), the command never crashes: it exits 0, 2 or 3, never 1, prints no
-traceback, and an input error (exit 2) leaves no orders file and says what is wrong
-in words (no `None`, no `Decimal(...)`).
+columns; model policies and portfolio policy files too), the command never crashes:
+it exits 0, 2 or 3, never 1, prints no traceback, and an input error (exit 2) leaves
+no orders file and says what is wrong in words (no `None`, no `Decimal(...)`).
 """
 
 import copy
@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from ordergen.cli.main import app
-from ordergen.errors import ExitCode
+from ordergen.errors import ExitCode, InputError
+from ordergen.io.policy_files import read_portfolio_policies
 from tests.factories import gid, model_doc
 
 runner = CliRunner()
@@ -341,3 +342,46 @@ def test_mutated_csv_inputs(data: st.DataObject) -> None:
     files[name] = (".csv", data.draw(mutated_csv(rows[name])))
     with tempfile.TemporaryDirectory() as folder:
         check(*rebalance(Path(folder), files))
+
+
+POLICY = {
+    "trigger": "outside-bands",
+    "innerBand": "0.875",
+    "mode": "full",
+    "cashReserve": {"amount": "100", "fraction": "0.01"},
+    "minTrade": {"amount": "500", "fraction": "0", "shares": 1},
+    "tradeCost": {"perOrder": "5", "bps": "2"},
+    "restrictions": {gid("S"): "no-sell"},
+}
+
+
+def test_a_model_with_the_unmutated_policy_rebalances() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        model = dumps({**MODEL, "policy": POLICY})
+        result, output = rebalance(Path(folder), json_files(model=model))
+        assert result.exit_code == ExitCode.OK, result.output
+        check(result, output)
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_model_policies(data: st.DataObject) -> None:
+    wrapped = data.draw(mutated_document({"policy": POLICY}))
+    model = {**MODEL, **wrapped} if isinstance(wrapped, dict) else {**MODEL, "policy": wrapped}
+    with tempfile.TemporaryDirectory() as folder:
+        check(*rebalance(Path(folder), json_files(model=dumps(model))))
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_portfolio_policy_files_are_read_or_refused_in_words(data: st.DataObject) -> None:
+    overrides = {gid("P"): {**POLICY, "cashNeed": "2500"}, gid("Q"): {"mode": "sell-only"}}
+    document = data.draw(mutated_document(overrides))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "policies.json"
+        path.write_text(dumps(document), encoding="utf-8")
+        try:
+            read_portfolio_policies(path)
+        except InputError as error:
+            message = str(error)
+            assert "\n" not in message and "None" not in message and "Decimal(" not in message
