@@ -155,6 +155,9 @@ def _json_summaries(document: Any, data: bytes) -> dict[str, Holdings]:
         quantities = [item["netQuantity"] for item in securities]
         keys += _ITEM_KEYS * len(ids)
         summaries.append((portfolio_id, cash, ids, quantities))
+    # The parsed objects are no longer needed (their strings live on in `summaries`):
+    # dropping them now keeps their memory out of the peak while the holdings are built.
+    del document
     # orjson keeps the last of duplicate keys silently; the exact reader refuses them.
     # Every ':' outside a string introduces a key, and (no escapes) every ':' inside one
     # is in a value counted above (ids and numbers have none), so a dropped duplicate
