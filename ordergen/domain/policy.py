@@ -134,12 +134,12 @@ class Policy:
             return self
         restrictions = dict(self.restrictions) | dict(override.restrictions or ())
         return Policy(
-            trigger=_chosen(override.trigger, self.trigger),
-            inner_band=_chosen(override.inner_band, self.inner_band),
-            mode=_chosen(override.mode, self.mode),
-            cash_reserve=_chosen(override.cash_reserve, self.cash_reserve),
-            min_trade=_chosen(override.min_trade, self.min_trade),
-            trade_cost=_chosen(override.trade_cost, self.trade_cost),
+            trigger=overriding(override.trigger, self.trigger),
+            inner_band=overriding(override.inner_band, self.inner_band),
+            mode=overriding(override.mode, self.mode),
+            cash_reserve=overriding(override.cash_reserve, self.cash_reserve),
+            min_trade=overriding(override.min_trade, self.min_trade),
+            trade_cost=overriding(override.trade_cost, self.trade_cost),
             restrictions=_sorted_restrictions(restrictions),
         )
 
@@ -159,8 +159,9 @@ DEFAULT_POLICY = Policy()
 _T = TypeVar("_T")
 
 
-def _chosen(override: _T | None, inherited: _T) -> _T:
-    return inherited if override is None else override
+def overriding(given: _T | None, inherited: _T) -> _T:
+    """`given` where it is set, else `inherited`: how an override's fields take effect."""
+    return inherited if given is None else given
 
 
 def _document_fields(policy: "Policy | PolicyOverride") -> dict[str, Any]:

@@ -13,11 +13,12 @@ an object only the sub-fields given, the result being checked by the policy pars
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from ordergen.domain.policy import (
     Policy,
     PolicyOverride,
+    overriding,
     parse_policy,
     parse_policy_override,
 )
@@ -26,8 +27,6 @@ from ordergen.errors import InputError
 
 OBJECT_FIELDS = ("cashReserve", "minTrade", "tradeCost")
 """Policy fields whose value is an object, edited one sub-field at a time."""
-
-_T = TypeVar("_T")
 
 
 def combine_overrides(
@@ -46,20 +45,16 @@ def combine_overrides(
     if given.restrictions is not None:
         restrictions = tuple((dict(stored.restrictions or ()) | dict(given.restrictions)).items())
     return PolicyOverride(
-        trigger=_winner(given.trigger, stored.trigger),
-        inner_band=_winner(given.inner_band, stored.inner_band),
-        mode=_winner(given.mode, stored.mode),
-        cash_reserve=_winner(given.cash_reserve, stored.cash_reserve),
-        min_trade=_winner(given.min_trade, stored.min_trade),
-        trade_cost=_winner(given.trade_cost, stored.trade_cost),
+        trigger=overriding(given.trigger, stored.trigger),
+        inner_band=overriding(given.inner_band, stored.inner_band),
+        mode=overriding(given.mode, stored.mode),
+        cash_reserve=overriding(given.cash_reserve, stored.cash_reserve),
+        min_trade=overriding(given.min_trade, stored.min_trade),
+        trade_cost=overriding(given.trade_cost, stored.trade_cost),
         # Sorted like the parser's, so equal overrides compare equal.
         restrictions=None if restrictions is None else tuple(sorted(restrictions)),
-        cash_need=_winner(given.cash_need, stored.cash_need),
+        cash_need=overriding(given.cash_need, stored.cash_need),
     )
-
-
-def _winner(given: _T | None, stored: _T | None) -> _T | None:
-    return stored if given is None else given
 
 
 def overrides_for_run(

@@ -1,7 +1,9 @@
 """A run's counts and extremes, as the orders file, the run document and `--json` report them."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from ordergen.domain.results import PortfolioResult
 from ordergen.domain.values import decimal_text
@@ -46,6 +48,24 @@ class RunSummary:
             "missingPortfolios": self.missing_portfolios,
             "unmodelledPortfolios": self.unmodelled_portfolios,
         }
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> "RunSummary":
+        """The summary `document` recorded (another process's, read from its run)."""
+        worst_before, worst_after = (
+            document.get("worstDriftBefore"),
+            document.get("worstDriftAfter"),
+        )
+        return cls(
+            by_status=dict(document["byStatus"]),
+            buy_orders=document["buyOrders"],
+            sell_orders=document["sellOrders"],
+            turnover=Decimal(document["turnover"]),
+            worst_drift_before=None if worst_before is None else Decimal(worst_before),
+            worst_drift_after=None if worst_after is None else Decimal(worst_after),
+            unmodelled_portfolios=list(document["unmodelledPortfolios"]),
+            missing_portfolios=list(document["missingPortfolios"]),
+        )
 
     @property
     def portfolios(self) -> int:

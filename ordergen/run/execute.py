@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -136,21 +135,6 @@ def run_to_file(
     )
 
 
-def summary_from_document(document: Mapping[str, Any]) -> RunSummary:
-    """The `RunSummary` a finished shard recorded (`RunSummary.document`), read back."""
-    worst_before, worst_after = document.get("worstDriftBefore"), document.get("worstDriftAfter")
-    return RunSummary(
-        by_status=dict(document["byStatus"]),
-        buy_orders=document["buyOrders"],
-        sell_orders=document["sellOrders"],
-        turnover=Decimal(document["turnover"]),
-        worst_drift_before=None if worst_before is None else Decimal(worst_before),
-        worst_drift_after=None if worst_after is None else Decimal(worst_after),
-        unmodelled_portfolios=list(document["unmodelledPortfolios"]),
-        missing_portfolios=list(document["missingPortfolios"]),
-    )
-
-
 def _check_stored(stored: StoredCounts, summary: RunSummary, where: str) -> None:
     """Raise `DatabaseError` unless MongoDB holds exactly what the run made."""
     expected = (summary.buy_orders, summary.sell_orders, summary.by_status)
@@ -243,7 +227,7 @@ def run_to_mongo(
         return RunReport(
             run_id,
             model,
-            summary_from_document(recorded),
+            RunSummary.from_document(recorded),
             time.perf_counter() - started,
             destination,
             recorded["failedServices"],

@@ -21,7 +21,7 @@ from types import TracebackType
 from pymongo.errors import DuplicateKeyError
 
 from ordergen.errors import DatabaseError, OwnershipLostError, RunBusyError
-from ordergen.store.connection import Db, Document, database_errors
+from ordergen.store.connection import Db, database_errors
 from ordergen.store.schema import RUN_LOCKS
 
 RELEASED = datetime(1970, 1, 1, tzinfo=UTC)
@@ -87,11 +87,6 @@ class ModelLocks:
     def release(self, model: str, run_id: str) -> None:
         """Free the model for other runs (the run has settled)."""
         self._locks.update_one({"_id": model, "runId": run_id}, {"$set": {"expiresAt": RELEASED}})
-
-    @database_errors()
-    def holder(self, model: str) -> Document | None:
-        """The lock document of `model`, if it was ever taken."""
-        return self._locks.find_one({"_id": model})
 
 
 class Heartbeat:
