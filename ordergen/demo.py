@@ -15,12 +15,12 @@ TARGET_STEP = 0.005
 DESK_POLICY: dict[str, Any] = {
     "trigger": "outside-bands",
     "innerBand": "0.875",
-    "minTrade": {"amount": "500"},
+    "minTrade": {"amount": "100"},
     "cashReserve": {"fraction": "0.01"},
     "tradeCost": {"perOrder": "5"},
 }
 """A sensible operations desk's policy (docs/policies.md): trade only portfolios outside
-their bands, back to 7/8 of the way to the band edge, no ticket under $500, keep 1% in
+their bands, back to 7/8 of the way to the band edge, no ticket under $100, keep 1% in
 cash, and weigh $5 per order. The demo and the benchmark compare it with no policy."""
 
 

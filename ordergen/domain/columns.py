@@ -36,6 +36,7 @@ from ordergen.domain.results import (
     DeferredOrders,
     Drift,
     Order,
+    PolicyAudit,
     PortfolioResult,
 )
 
@@ -59,6 +60,10 @@ class RebalancedColumns:
     written "0"). Securities held outside the model are in `outside`, sold to zero.
     The per-portfolio figures (`objective`, `cash_after`, `turnover`,
     `worst_drift_after`) follow the rows too.
+
+    Under a policy a security held outside the model may stay held, so the columns
+    may go on past the model's `positions` with such securities (target 0); a row
+    reports them only where it held them.
     """
 
     positions: tuple[Position, ...]
@@ -85,23 +90,28 @@ class RebalancedColumns:
         rows: Sequence[int],
         adjusted: Exact,
         market_values: Exact,
+        *,
+        market_value_scale: int = MONEY_SCALE,
+        objectives: Sequence[Decimal] | None = None,
     ) -> "RebalancedColumns":
         """Columns for `rows` of `holdings` rebalanced to `adjusted` (one row each).
 
-        `market_values` are units at `MONEY_SCALE`, one per row (never negative for a
-        feasible portfolio).
+        `market_values` are the values weights are fractions of, one per row, as units
+        at `market_value_scale`: MV (never negative for a feasible portfolio), or
+        MV - cashNeed under a policy. `objectives` replace the objective of the base
+        problem (the sum of the gaps) when the rows were solved under policies.
         """
         original = holdings.quantities[list(rows)]
         outside = tuple(holdings.outside[row] for row in rows)
         weighted = market_values > 0
         divisor = np.where(weighted, market_values, 1)[:, None]
-        actual = weights(model.values(adjusted), model.price_scale, divisor, MONEY_SCALE)
+        actual = weights(model.values(adjusted), model.price_scale, divisor, market_value_scale)
         actual = np.where(weighted[:, None], actual, 0)
-        gaps = model.gaps(adjusted, market_values, MONEY_SCALE)
-        gap_scale = model.gap_scale(MONEY_SCALE)
+        gaps = model.gaps(adjusted, market_values, market_value_scale)
+        gap_scale = model.gap_scale(market_value_scale)
         objective_scale = gap_scale if model.size else 0  # a sum of no terms is a plain 0
         worst = gaps.max(axis=1) if model.size else np.zeros(len(rows), dtype=np.int64)
-        worst_after = weights(worst, gap_scale, divisor[:, 0], MONEY_SCALE).tolist()
+        worst_after = weights(worst, gap_scale, divisor[:, 0], market_value_scale).tolist()
         delta = difference(adjusted, original)
         cash_after, turnover = _money_after(model, holdings, rows, delta)
         return cls(
@@ -115,9 +125,9 @@ class RebalancedColumns:
             actual_drift=model.actual_drifts(actual),
             weighted=weighted,
             outside=outside,
-            objective=tuple(
-                from_units(value, objective_scale) for value in row_sums(gaps).tolist()
-            ),
+            objective=tuple(from_units(value, objective_scale) for value in row_sums(gaps).tolist())
+            if objectives is None
+            else tuple(objectives),
             cash_after=cash_after,
             turnover=turnover,
             worst_drift_after=tuple(
@@ -162,39 +172,63 @@ class RebalancedColumns:
         """Row `index`'s orders: model securities in model order, then the outside ones."""
         return self._orders[index]
 
+    @property
+    def _modelled(self) -> int:
+        return len(self.positions)
+
+    def _kept_outside(self, index: int) -> list[int]:
+        """The columns past the model's that row `index` held (under a policy)."""
+        held = np.nonzero(self.original[index, self._modelled :])[0] + self._modelled
+        return held.tolist()
+
     def drifts(self, index: int) -> tuple[Drift, ...]:
         """Row `index`'s drift report: model securities, then the outside ones (target 0)."""
         if self.weighted[index]:
             actual = [from_units(units, WEIGHT_SCALE) for units in self.actual[index].tolist()]
         else:
             actual = [_ZERO] * self.model.size
+        original, adjusted = self.original[index].tolist(), self.adjusted[index].tolist()
         model_drifts = (
             Drift(
                 position.security_id,
                 position.target,
                 position.low_drift,
                 position.high_drift,
-                original,
-                adjusted,
+                before,
+                after,
                 price,
                 weight,
                 from_units(drift, WEIGHT_SCALE),
             )
-            for position, original, adjusted, price, weight, drift in zip(
+            for position, before, after, price, weight, drift in zip(
                 self.positions,
-                self.original[index].tolist(),
-                self.adjusted[index].tolist(),
+                original,
+                adjusted,
                 self.model.prices,
                 actual,
                 self.actual_drift[index].tolist(),
-                strict=True,
+                strict=False,  # the model's columns; any after them are outside ones
             )
         )
-        outside_drifts = (
+        kept_drifts = (
+            Drift(
+                self.model.security_ids[column],
+                _ZERO,
+                _ZERO,
+                _ZERO,
+                original[column],
+                adjusted[column],
+                self.model.prices[column],
+                actual[column],
+                None,
+            )
+            for column in self._kept_outside(index)
+        )
+        sold_drifts = (
             Drift(item.security_id, _ZERO, _ZERO, _ZERO, item.quantity, 0, item.price, _ZERO, None)
             for item in self.outside[index]
         )
-        return (*model_drifts, *outside_drifts)
+        return (*model_drifts, *kept_drifts, *sold_drifts)
 
     def result(
         self,
@@ -205,9 +239,11 @@ class RebalancedColumns:
         solver: str,
         seconds: float,
         worst_drift_before: Decimal | None,
+        policy: PolicyAudit | None = None,
     ) -> PortfolioResult:
         """Row `index` as a `PortfolioResult`; its orders and drifts are built when read."""
         buys, sells = self.order_counts
+        listed = self._modelled + len(self._kept_outside(index)) + len(self.outside[index])
         return PortfolioResult(
             portfolio_id=portfolio_id,
             status="ok",
@@ -215,14 +251,13 @@ class RebalancedColumns:
             cash_after=self.cash_after[index],
             objective=self.objective[index],
             orders=DeferredOrders(buys[index], sells[index], partial(self.orders, index)),
-            drifts=Deferred(
-                self.model.size + len(self.outside[index]), partial(self.drifts, index)
-            ),
+            drifts=Deferred(listed, partial(self.drifts, index)),
             solver=solver,
             seconds=seconds,
             worst_drift_before=worst_drift_before,
             worst_drift_after=self.worst_drift_after[index],
             turnover=self.turnover[index],
+            policy=policy,
         )
 
 

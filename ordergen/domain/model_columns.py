@@ -82,8 +82,12 @@ class ModelColumns:
         return distance(ideal, shifted(self.values(quantities), scale - self.price_scale))
 
     def actual_drifts(self, actual: Exact) -> Exact:
-        """1 - actual / target per security, at `WEIGHT_SCALE`, from weights at that scale."""
-        targets = self.target_units[None, :]
+        """1 - actual / target per security, at `WEIGHT_SCALE`, from weights at that scale.
+
+        A security with target 0 (held outside the model) has no such drift: its
+        column is meaningless and never reported.
+        """
+        targets = np.where(self.target_units == 0, 1, self.target_units)[None, :]
         remaining = difference(shifted(targets, WEIGHT_SCALE), shifted(actual, self.target_scale))
         return half_up_quotient(remaining, targets)
 

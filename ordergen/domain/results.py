@@ -12,6 +12,7 @@ from typing import TypeVar, overload
 from ordergen.domain.fixed_point import exact_array, places, to_units
 from ordergen.domain.holdings_columns import HoldingsColumns
 from ordergen.domain.model_columns import ModelColumns
+from ordergen.domain.values import decimal_text
 
 BUY, SELL = "BUY", "SELL"
 
@@ -95,6 +96,33 @@ class DeferredOrders(Deferred[Order]):
 
 
 @dataclass(frozen=True)
+class PolicyAudit:
+    """The policy a portfolio ran under, so a run can be checked from its output alone.
+
+    `overrides` are the effective values that differ from the model's policy (camelCase,
+    restrictions as `restrictions.<securityId>`). `cash_reserve` is R = max(amount,
+    fraction * MV') and `cash_floor` MV - cashNeed - R, the most the holdings may cost
+    after trading; both are None where the policy was not applied (MV' < 0).
+    """
+
+    overrides: Mapping[str, object]
+    cash_need: Decimal = Decimal(0)
+    cash_reserve: Decimal | None = None
+    cash_floor: Decimal | None = None
+
+    def document(self) -> dict[str, object]:
+        """camelCase; `cashNeed` and `cashReserve` only where nonzero, `cashFloor` where known."""
+        document: dict[str, object] = {"overrides": dict(self.overrides)}
+        if self.cash_need:
+            document["cashNeed"] = decimal_text(self.cash_need)
+        if self.cash_reserve:
+            document["cashReserve"] = decimal_text(self.cash_reserve)
+        if self.cash_floor is not None:
+            document["cashFloor"] = decimal_text(self.cash_floor)
+        return document
+
+
+@dataclass(frozen=True)
 class PortfolioResult:
     """Everything reported for one portfolio; only `ok` results carry orders."""
 
@@ -111,6 +139,8 @@ class PortfolioResult:
     worst_drift_before: Decimal | None = None
     worst_drift_after: Decimal | None = None
     turnover: Decimal = field(default=Decimal(0))
+    policy: PolicyAudit | None = None
+    """Set when the model has a policy or the portfolio an override; None otherwise."""
 
     @property
     def buy_orders(self) -> int:

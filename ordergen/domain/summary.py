@@ -1,13 +1,27 @@
 """A run's counts and extremes, as the orders file, the run document and `--json` report them."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from ordergen.domain.results import PortfolioResult
 from ordergen.domain.values import decimal_text
+from ordergen.optimize.policies.problem import PolicyStatus
 from ordergen.optimize.problem import Status
+
+WITHIN_BANDS = PolicyStatus.WITHIN_BANDS.value
+"""A policy's trigger left the portfolio alone: a success with no orders. It is listed by
+status only once some portfolio has it, so a run without policies reports as before."""
+
+
+def status_counts(count: Callable[[str], int]) -> dict[str, int]:
+    """`count(status)` for every status, `within-bands` only where nonzero."""
+    counts = {status.value: count(status.value) for status in Status}
+    within = count(WITHIN_BANDS)
+    if within:
+        counts[WITHIN_BANDS] = within
+    return counts
 
 
 @dataclass
@@ -24,7 +38,7 @@ class RunSummary:
     missing_portfolios: list[str] = field(default_factory=list)
 
     def add(self, result: PortfolioResult) -> None:
-        self.by_status[result.status] += 1
+        self.by_status[result.status] = self.by_status.get(result.status, 0) + 1
         self.buy_orders += result.buy_orders
         self.sell_orders += result.sell_orders
         self.turnover += result.turnover

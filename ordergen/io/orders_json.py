@@ -37,8 +37,9 @@ def portfolio_document(result: PortfolioResult) -> dict[str, Any]:
 
     The orders file holds the same documents as JSON text, written in bulk by
     `PortfolioTexts` (ordergen.io.portfolio_text) to the bytes `json.dumps` makes of these.
+    A portfolio that ran under a policy also says which (`policy`, last).
     """
-    return {
+    document: dict[str, Any] = {
         "portfolioId": result.portfolio_id,
         "status": result.status,
         "marketValue": decimal_text(result.market_value),
@@ -59,6 +60,14 @@ def portfolio_document(result: PortfolioResult) -> dict[str, Any]:
         "solver": result.solver,
         "message": result.message,
     }
+    if result.policy is not None:
+        document["policy"] = result.policy.document()
+    return document
+
+
+def portfolio_text(result: PortfolioResult) -> str:
+    """`portfolio_document(result)` as the orders file's compact JSON text."""
+    return json.dumps(portfolio_document(result), separators=(",", ":"))
 
 
 def _umask() -> int:
@@ -90,7 +99,7 @@ class OrdersFileWriter:
     def __init__(self, stream: IO[str], header: dict[str, Any]) -> None:
         self._stream = stream
         self._first = True
-        self._texts = PortfolioTexts()
+        self._texts = PortfolioTexts(portfolio_text)
         opening = json.dumps(header, separators=(",", ":"))[:-1]
         stream.write(f'{opening},"portfolios":[\n')
 

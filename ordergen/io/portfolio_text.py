@@ -6,7 +6,7 @@ same bytes), but built from per-security fragments and numbers formatted a whole
 array at a time, not from a dict per security walked by the JSON encoder.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii as json_string
 
@@ -98,9 +98,14 @@ def _then(pieces: Pieces, texts: Iterable[str]) -> Pieces:
 
 
 class PortfolioTexts:
-    """The text of each portfolio of a run's chunks; number tables last the run."""
+    """The text of each portfolio of a run's chunks; number tables last the run.
 
-    def __init__(self) -> None:
+    A portfolio that ran under a policy is not in the chunk's base columns: its text
+    is `one_by_one(result)`, built from the result itself.
+    """
+
+    def __init__(self, one_by_one: Callable[[PortfolioResult], str]) -> None:
+        self._one_by_one = one_by_one
         self._quantities = FixedText(str)  # JSON integers, as json.dumps writes them
         self._adjusted_quantities = FixedText(_adjusted_quantity)
         self._weights = FixedText(_weight)
@@ -114,6 +119,9 @@ class PortfolioTexts:
             both = zip(self._orders(columns), self._drifts(columns), strict=True)
             pieces = dict(zip(columns.rows, both, strict=True))
         for row, result in enumerate(chunk.results):
+            if result.policy is not None:
+                yield self._one_by_one(result)
+                continue
             orders, drifts = pieces.pop(row, ([], []))
             yield "".join([_head(result), *orders, _BETWEEN, *drifts, _tail(result)])
 

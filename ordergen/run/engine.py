@@ -6,7 +6,7 @@ portfolio order, chunk by chunk, so writers can stream while solving goes on.
 """
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import numpy as np
@@ -17,10 +17,12 @@ from ordergen.domain.holdings import Holdings
 from ordergen.domain.holdings_columns import MONEY_SCALE, HoldingsColumns
 from ordergen.domain.model import InvestmentModel
 from ordergen.domain.model_columns import ModelColumns
-from ordergen.domain.results import PortfolioResult
+from ordergen.domain.policy import PolicyOverride, effective_policy, policy_differences
+from ordergen.domain.results import PolicyAudit, PortfolioResult
 from ordergen.errors import InputError
 from ordergen.optimize.problem import IntArray, Method, ModelTerms, Solution, Status
 from ordergen.optimize.solve import solve_batch
+from ordergen.run.policy_rows import PolicyRow, SolveSettings, solve_policy_rows
 
 DEFAULT_CHUNK = 2000
 
@@ -159,6 +161,23 @@ def _solved(
     return results, rebalanced
 
 
+def _policy_rows(
+    model: InvestmentModel, overrides: Mapping[str, PolicyOverride], chunk: Sequence[Holdings]
+) -> dict[int, PolicyRow]:
+    """The rows of `chunk` that run under a policy (the model's or their own), unvalued."""
+    if model.policy.is_default and not overrides:
+        return {}
+    rows: dict[int, PolicyRow] = {}
+    for row, item in enumerate(chunk):
+        override = overrides.get(item.portfolio_id)
+        if model.policy.is_default and override is None:
+            continue
+        policy, cash_need = effective_policy(model.policy, override)
+        audit = PolicyAudit(policy_differences(model.policy, policy), cash_need)
+        rows[row] = PolicyRow(row, Decimal(0), policy, cash_need, audit)
+    return rows
+
+
 def _solve_chunk(
     model: InvestmentModel,
     columns: ModelColumns,
@@ -167,6 +186,7 @@ def _solve_chunk(
     prices: Mapping[str, Decimal],
     options: RunOptions,
     reasons: Mapping[str, str],
+    overrides: Mapping[str, PolicyOverride],
 ) -> ResultChunk:
     held = HoldingsColumns.of(
         [item.cash for item in chunk],
@@ -174,6 +194,7 @@ def _solve_chunk(
         columns.security_ids,
         prices,
     )
+    under_policy = _policy_rows(model, overrides, chunk)
     results: dict[int, PortfolioResult] = {}
     for row, item in enumerate(chunk):
         failed = _before_valuing(item, held.unpriced[row], reasons)
@@ -182,11 +203,15 @@ def _solve_chunk(
     priced = [row for row in range(len(chunk)) if row not in results]
     solvable: list[int] = []
     values: list[Decimal] = []
+    policy_rows: list[PolicyRow] = []
     for row, mv in zip(priced, held.market_values(priced, columns), strict=True):
-        if mv == 0 and not held.holds_any[row]:
+        policy_row = under_policy.get(row)
+        if mv == 0 and not held.holds_any[row] and (policy_row is None or not policy_row.cash_need):
             why = "no positions record" if not chunk[row].has_record else "nothing held"
             message = f"{why}: market value 0, nothing to trade"
             results[row] = _unsolved(chunk[row], Status.EMPTY, message, mv)
+        elif policy_row is not None:
+            policy_rows.append(replace(policy_row, market_value=mv))
         else:
             solvable.append(row)
             values.append(mv)
@@ -194,6 +219,17 @@ def _solve_chunk(
     if solvable:
         solved, rebalanced = _solved(model, columns, terms, chunk, held, solvable, values, options)
         results.update(solved)
+    if policy_rows:
+        outside_prices = {
+            item.security_id: item.price for row in policy_rows for item in held.outside[row.row]
+        }
+        settings = SolveSettings(options.method, options.jobs, options.time_limit)
+        results.update(
+            solve_policy_rows(model, terms, chunk, outside_prices, policy_rows, settings)
+        )
+    for row, policy_row in under_policy.items():
+        if results[row].policy is None:  # not valued: it still says what it would have run under
+            results[row] = replace(results[row], policy=policy_row.audit)
     return ResultChunk(tuple(results[row] for row in range(len(chunk))), rebalanced)
 
 
@@ -210,6 +246,7 @@ def rebalance_chunks(
     options: RunOptions = RunOptions(),
     on_chunk: Callable[[int], None] | None = None,
     unpriced: Mapping[str, str] | None = None,
+    overrides: Mapping[str, PolicyOverride] | None = None,
 ) -> Iterator[ResultChunk]:
     """Rebalance each of `holdings` against `model`, chunk by chunk, results in order.
 
@@ -217,6 +254,9 @@ def rebalance_chunks(
     security without a price makes every portfolio an `error`. `on_chunk(n)` is called
     after each chunk of n portfolios is solved (progress, heartbeat). `unpriced` says
     why a security has no price (for example "no ticker"), for the error message.
+
+    Portfolios run under the model's policy, with their own `overrides` (portfolio id
+    -> override) applied; with neither, every portfolio is the base problem.
     """
     reasons = unpriced or {}
     absent = [sid for sid in model.security_ids if sid not in prices]
@@ -229,7 +269,9 @@ def rebalance_chunks(
         if columns is None or terms is None:
             results = _unpriced_model(chunk, absent[0], reasons)
         else:
-            results = _solve_chunk(model, columns, terms, chunk, prices, options, reasons)
+            results = _solve_chunk(
+                model, columns, terms, chunk, prices, options, reasons, overrides or {}
+            )
         if on_chunk is not None:
             on_chunk(len(chunk))
         yield results
@@ -242,9 +284,10 @@ def rebalance(
     options: RunOptions = RunOptions(),
     on_chunk: Callable[[int], None] | None = None,
     unpriced: Mapping[str, str] | None = None,
+    overrides: Mapping[str, PolicyOverride] | None = None,
 ) -> Iterator[PortfolioResult]:
     """`rebalance_chunks`, one `PortfolioResult` at a time."""
-    for chunk in rebalance_chunks(model, holdings, prices, options, on_chunk, unpriced):
+    for chunk in rebalance_chunks(model, holdings, prices, options, on_chunk, unpriced, overrides):
         yield from chunk.results
 
 

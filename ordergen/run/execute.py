@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ordergen import __version__
+from ordergen.domain.model import InvestmentModel
 from ordergen.domain.shard import WHOLE_RUN, Shard
 from ordergen.domain.summary import RunSummary
 from ordergen.errors import DatabaseError, OwnershipLostError
@@ -103,7 +104,13 @@ def _solve(
         on_result=observer.on_result,
         on_chunk=on_chunk,
         unpriced=inputs.unpriced,
+        overrides=inputs.overrides,
     )
+
+
+def _model_policy(model: InvestmentModel) -> dict[str, Any]:
+    """The model's policy for the orders file's header; nothing when it has none."""
+    return {} if model.policy.is_default else {"policy": model.policy.document()}
 
 
 def run_to_file(
@@ -120,6 +127,7 @@ def run_to_file(
         "runId": run_id,
         "method": options.method.value,
         "model": inputs.model.name,
+        **_model_policy(inputs.model),
         "inputDigest": inputs.digest,
         "ordergenVersion": __version__,
     }

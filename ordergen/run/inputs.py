@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ordergen.domain.holdings import Holdings, check_market_values
 from ordergen.domain.model import InvestmentModel, model_content
+from ordergen.domain.policy import PolicyOverride
 from ordergen.domain.shard import Shard, select_shard
 from ordergen.errors import InputError
 from ordergen.io.files import (
@@ -30,7 +31,8 @@ class RunInputs:
 
     `failed_services` names the services that failed while loading (service name ->
     reason); the portfolios that needed them carry a `load_error`. `unpriced` says why
-    a security has no price (security id -> reason).
+    a security has no price (security id -> reason). `overrides` are the portfolios'
+    policy overrides (the model's policy is on the model).
     """
 
     model: InvestmentModel
@@ -41,6 +43,8 @@ class RunInputs:
     digest: str
     failed_services: Mapping[str, str] = field(default_factory=dict)
     unpriced: Mapping[str, str] = field(default_factory=dict)
+    overrides: Mapping[str, PolicyOverride] = field(default_factory=dict)
+    """Each portfolio's policy override for this run (stored, then a file's), by id."""
 
 
 def model_fingerprint(model: InvestmentModel) -> str:

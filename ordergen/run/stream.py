@@ -9,6 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 from ordergen.domain.columns import ResultChunk
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.model import InvestmentModel
+from ordergen.domain.policy import PolicyOverride
 from ordergen.domain.results import PortfolioResult
 from ordergen.domain.summary import RunSummary
 from ordergen.run.engine import RunOptions, rebalance_chunks
@@ -60,6 +61,7 @@ def execute(
     on_result: Callable[[PortfolioResult], None] | None = None,
     on_chunk: Callable[[int], None] | None = None,
     unpriced: Mapping[str, str] | None = None,
+    overrides: Mapping[str, PolicyOverride] | None = None,
 ) -> RunSummary:
     """Solve every portfolio, stream the results to `sink`, close it with the summary.
 
@@ -69,7 +71,13 @@ def execute(
     portfolio_sink = None if isinstance(sink, ChunkSink) else sink
     with _inputs_left_alone():
         for chunk in rebalance_chunks(
-            model, holdings, prices, options, on_chunk=on_chunk, unpriced=unpriced
+            model,
+            holdings,
+            prices,
+            options,
+            on_chunk=on_chunk,
+            unpriced=unpriced,
+            overrides=overrides,
         ):
             if chunk_sink is not None:
                 chunk_sink.add_chunk(chunk)

@@ -24,6 +24,7 @@ from pymongo.errors import BulkWriteError
 
 from ordergen.domain.results import BUY, SELL, PortfolioResult
 from ordergen.domain.shard import WHOLE_RUN, Shard
+from ordergen.domain.summary import status_counts
 from ordergen.io.orders_json import portfolio_document
 from ordergen.optimize.problem import Status
 from ordergen.store.connection import Db, Document, database_errors
@@ -161,10 +162,9 @@ class MongoResultSink:
             buy_orders=orders.count_documents({**shard, "side": BUY}),
             sell_orders=orders.count_documents({**shard, "side": SELL}),
             orders=orders.count_documents(shard),
-            by_status={
-                status.value: results.count_documents({**shard, "status": status.value})
-                for status in Status
-            },
+            by_status=status_counts(
+                lambda status: results.count_documents({**shard, "status": status})
+            ),
             portfolios=results.count_documents(shard),
         )
 
