@@ -101,6 +101,11 @@ def rebalance(
     snapshot: Path | None = typer.Option(
         None, "--snapshot", help="With --source services: write the inputs used to this folder."
     ),
+    portfolio_policies: Path | None = typer.Option(
+        None,
+        "--portfolio-policies",
+        help="Policy overrides by portfolio id (JSON or YAML); they win over stored ones.",
+    ),
     sink: Sink | None = typer.Option(
         None, "--sink", help="json (with --output), mongo (default otherwise), order-service."
     ),
@@ -135,6 +140,7 @@ def rebalance(
         prices=prices,
         snapshot=snapshot,
         run_id=run_id,
+        portfolio_policies=portfolio_policies,
     )
     options = run_options(settings, method, jobs)
     needs_db = chosen_sink is not Sink.JSON or model_file is None

@@ -1,4 +1,4 @@
-"""Reading per-portfolio policy overrides for one run (`--portfolio-policies FILE`).
+"""Per-portfolio policy overrides for one run (`--portfolio-policies FILE`), read and written.
 
 The file is JSON, or YAML for .yaml/.yml: one object whose keys are portfolio ids and
 whose values are policy fields plus `cashNeed`, in the camelCase shape of
@@ -7,6 +7,7 @@ docs/policies.md, for example `{"<portfolioId>": {"mode": "sell-only", "cashNeed
 the field, with the value as written.
 """
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,3 +29,17 @@ def read_portfolio_policies(path: Path) -> dict[str, PolicyOverride]:
         parse_globeco_id(portfolio_id, f"{path}: portfolio id")
         overrides[portfolio_id] = parse_policy_override(fields, f"{path}: {portfolio_id}")
     return overrides
+
+
+PORTFOLIO_POLICIES_FILE = "portfolio-policies.json"
+
+
+def write_portfolio_policies(directory: Path, overrides: Mapping[str, object]) -> Path:
+    """Write `overrides` (documents by portfolio id) to `directory`/portfolio-policies.json.
+
+    A snapshot's copy of the overrides a run used: `--portfolio-policies` replays them.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / PORTFOLIO_POLICIES_FILE
+    path.write_text(json.dumps(overrides, indent=2) + "\n", encoding="utf-8")
+    return path

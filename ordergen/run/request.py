@@ -34,3 +34,5 @@ class RunRequest:
     prices: Path | None = None
     snapshot: Path | None = None
     run_id: str | None = None
+    portfolio_policies: Path | None = None
+    """Policy overrides for this run, winning over the stored ones field by field."""

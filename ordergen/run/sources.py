@@ -5,6 +5,7 @@ from dataclasses import dataclass, replace
 
 from ordergen.domain.model import InvestmentModel
 from ordergen.io.files import content_digest, read_model
+from ordergen.io.policy_files import write_portfolio_policies
 from ordergen.observability.run import RunObserver
 from ordergen.run.inputs import (
     RunInputs,
@@ -13,6 +14,7 @@ from ordergen.run.inputs import (
     model_fingerprint,
     select_portfolios,
 )
+from ordergen.run.policies import digest_with_overrides, overrides_document, run_overrides
 from ordergen.run.request import RunRequest, Source
 from ordergen.services.inputs import load_service_inputs, write_snapshot
 from ordergen.settings import Settings
@@ -63,8 +65,10 @@ def load_inputs(
     )
     started = time.perf_counter()
     chosen_model, stored = _model(db, request)
+    overrides = run_overrides(chosen_model, db, request.portfolio_policies)
     observer.input_loaded("mongo" if stored else "files", time.perf_counter() - started)
     wanted = select_portfolios(chosen_model, portfolio=portfolio, shard=shard)
+    used_overrides = {pid: overrides[pid] for pid in wanted if pid in overrides}
     given_id = request.run_id or settings.job_name
     if source is Source.FILES:
         if request.positions is None or request.prices is None:
@@ -79,7 +83,9 @@ def load_inputs(
             selection=portfolio or "",
         )
         observer.input_loaded("files", time.perf_counter() - started)
-        return LoadedInputs(inputs, default_run_id(given_id, inputs.digest), stored)
+        digest = digest_with_overrides(inputs.digest, overrides)
+        inputs = replace(inputs, digest=digest, overrides=used_overrides)
+        return LoadedInputs(inputs, default_run_id(given_id, digest), stored)
     runs = None if db is None else RunRepository(db)
     known = {} if runs is None or given_id is None else runs.recorded_prices(given_id)
     loaded = load_service_inputs(settings, chosen_model, wanted, known_prices=known)
@@ -92,6 +98,7 @@ def load_inputs(
         repr(loaded.summaries),
         repr(loaded.prices),
     )
+    digest = digest_with_overrides(digest, overrides)
     chosen_id = default_run_id(given_id, digest)
     used_prices = loaded.prices if runs is None else runs.claim_prices(chosen_id, loaded.prices)
     inputs = RunInputs(
@@ -103,7 +110,10 @@ def load_inputs(
         digest,
         loaded.failed_services,
         loaded.unpriced,
+        used_overrides,
     )
     if request.snapshot is not None:
         write_snapshot(request.snapshot, chosen_model, replace(loaded, prices=used_prices))
+        if used_overrides:
+            write_portfolio_policies(request.snapshot, overrides_document(used_overrides))
     return LoadedInputs(inputs, chosen_id, stored)
