@@ -1,11 +1,14 @@
-"""`ordergen demo`: write a realistic data set, rebalance it, show the result. No services."""
+"""`ordergen demo`: write a realistic data set, rebalance it, show the result beside the
+same portfolios under a desk policy. No services."""
 
+import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from ordergen.cli.app import app
-from ordergen.cli.render import stderr
+from ordergen.cli.render import comparison_table, stderr
 from ordergen.cli.run_flow import (
     JOBS_OPTION,
     JSON_OPTION,
@@ -15,12 +18,14 @@ from ordergen.cli.run_flow import (
     run_observer,
     run_options,
 )
-from ordergen.demo import generate
+from ordergen.demo import DESK_POLICY, generate
 from ordergen.errors import ExitCode
 from ordergen.io.inputs_out import write_inputs
 from ordergen.observability.logs import configure_logging
+from ordergen.observability.run import RunObserver
 from ordergen.optimize.problem import Method
-from ordergen.run.execute import run_to_file
+from ordergen.run.engine import RunOptions
+from ordergen.run.execute import RunReport, run_to_file
 from ordergen.run.inputs import default_run_id, load_file_inputs
 from ordergen.settings import load_settings
 
@@ -50,6 +55,13 @@ def demo(
     options = run_options(settings, method, jobs)
     output = directory / "orders.json"
     run_id = default_run_id(None, inputs.digest)
+
+    def beside_a_desk_policy(report: RunReport) -> None:
+        desk = _desk_policy_run(directory, data.model, positions, prices, method, options)
+        title = f"the same portfolios under a desk policy ({desk.destination})"
+        summaries = {"no policy": report.summary, "desk policy": desk.summary}
+        stderr.print(comparison_table(title, summaries))
+
     with run_observer(settings, probe_port, None) as observer:
         run_and_finish(
             observer,
@@ -60,4 +72,27 @@ def demo(
             as_json,
             # The demo data deliberately include an infeasible portfolio: showing it is success.
             partial_exit=ExitCode.OK,
+            then=beside_a_desk_policy,
         )
+
+
+def _desk_policy_run(
+    directory: Path,
+    model: dict[str, Any],
+    positions: Path,
+    prices: Path,
+    method: Method,
+    options: RunOptions,
+) -> RunReport:
+    """The demo's model with `DESK_POLICY`, rebalanced quietly to orders-desk-policy.json.
+
+    Its model file is written beside the others, so the run can be repeated by hand.
+    """
+    model_file = directory / "model-desk-policy.json"
+    model_file.write_text(json.dumps({**model, "policy": DESK_POLICY}, indent=2) + "\n")
+    inputs = load_file_inputs(model_file, positions, prices, method.value, None)
+    output = directory / "orders-desk-policy.json"
+    run_id = default_run_id(None, inputs.digest)
+    # No probe, no pushes and no per-portfolio lines: the run shown is the demo's own.
+    with RunObserver(per_portfolio_lines=False) as observer:
+        return run_to_file(inputs, output, run_id, options, observer)

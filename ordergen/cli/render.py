@@ -1,14 +1,16 @@
 """Human output on stderr: the run summary table and the progress bar."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ordergen.domain.summary import RunSummary
+from ordergen.domain.summary import WITHIN_BANDS, RunSummary
+from ordergen.optimize.problem import Status
 
 stderr = Console(stderr=True)
 
@@ -25,7 +27,7 @@ def summary_table(run_id: str, model: str, summary: RunSummary, seconds: float) 
         ("before", summary.worst_drift_before),
         ("after", summary.worst_drift_after),
     ):
-        table.add_row(f"worst drift {label}", "-" if value is None else f"{value:.2%}")
+        table.add_row(f"worst drift {label}", _percent(value))
     if summary.missing_portfolios:
         table.add_row("model portfolios without positions", str(len(summary.missing_portfolios)))
     if summary.unmodelled_portfolios:
@@ -34,6 +36,30 @@ def summary_table(run_id: str, model: str, summary: RunSummary, seconds: float) 
         )
     table.add_row("seconds", f"{seconds:.2f}")
     return table
+
+
+def comparison_table(title: str, summaries: Mapping[str, RunSummary]) -> Table:
+    """The runs of `summaries` (by label) side by side: what trading and what it left."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("measure")
+    for label in summaries:
+        table.add_column(label, justify="right")
+    runs = list(summaries.values())
+    rows: list[tuple[str, list[str]]] = [
+        ("portfolios traded", [str(run.traded_portfolios) for run in runs]),
+        ("portfolios within bands", [str(run.by_status.get(WITHIN_BANDS, 0)) for run in runs]),
+        ("portfolios infeasible", [str(run.by_status[Status.INFEASIBLE]) for run in runs]),
+        ("orders", [str(run.buy_orders + run.sell_orders) for run in runs]),
+        ("turnover", [f"{run.turnover:,.2f}" for run in runs]),
+        ("worst drift after", [_percent(run.worst_drift_after) for run in runs]),
+    ]
+    for label, cells in rows:
+        table.add_row(label, *cells)
+    return table
+
+
+def _percent(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value:.2%}"
 
 
 @contextmanager

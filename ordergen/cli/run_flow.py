@@ -59,10 +59,12 @@ def run_and_finish(
     run: Callable[[Progress], RunReport],
     as_json: bool,
     partial_exit: ExitCode = ExitCode.PARTIAL,
+    then: Callable[[RunReport], None] | None = None,
 ) -> None:
     """Run to the sink with a progress bar, print the summary and exit with its code.
 
-    The table goes to stderr and `--json` to stdout.
+    The table goes to stderr and `--json` to stdout; `then(report)` may show more
+    after the table.
     """
     observer.start(
         run_id=run_id, model=inputs.model.name, method=method.value, portfolios=len(inputs.holdings)
@@ -74,6 +76,8 @@ def run_and_finish(
     for service, reason in report.failed_services.items():
         stderr.print(f"[bold red]service failed:[/] {service}: {reason}", highlight=False)
     stderr.print(f"orders written to {report.destination}")
+    if then is not None:
+        then(report)
     if as_json:
         print_json({**report.document(), "peakMemoryMiB": peak_memory_mib()})
     raise typer.Exit(int(partial_exit if report.failed else ExitCode.OK))

@@ -36,9 +36,12 @@ class RunSummary:
     worst_drift_after: Decimal | None = None
     unmodelled_portfolios: list[str] = field(default_factory=list)
     missing_portfolios: list[str] = field(default_factory=list)
+    traded_portfolios: int = 0
+    """Portfolios with at least one order (shown beside a policy's, not recorded)."""
 
     def add(self, result: PortfolioResult) -> None:
         self.by_status[result.status] = self.by_status.get(result.status, 0) + 1
+        self.traded_portfolios += 1 if result.orders else 0
         self.buy_orders += result.buy_orders
         self.sell_orders += result.sell_orders
         self.turnover += result.turnover

@@ -36,16 +36,19 @@ HIGHS_OPTIONS = {
 def divert_highs_banner() -> None:
     """HiGHS prints a banner to stdout on its first construction in a process.
 
-    stdout carries `--json` output, so construct it once with fd 1 pointing at stderr.
+    stdout carries `--json` output and stderr the user's table and logs, so construct
+    it once with fd 1 pointing at the null device.
     """
     sys.stdout.flush()
     saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(2, 1)
+        os.dup2(null, 1)
         highspy.Highs()
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+        os.close(null)
 
 
 class MilpSolver:

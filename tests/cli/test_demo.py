@@ -24,3 +24,10 @@ def test_demo_writes_inputs_and_orders_and_prints_a_summary(tmp_path: Path) -> N
     assert sum(len(p["orders"]) for p in orders["portfolios"]) == summary["orders"]
     for name in ("model.json", "positions.json", "prices.json"):
         assert (tmp_path / "demo" / name).is_file()
+    # Beside it, the same portfolios under the desk policy, in its own files.
+    assert "desk policy" in completed.stderr and "portfolios traded" in completed.stderr
+    desk = json.loads((tmp_path / "demo" / "orders-desk-policy.json").read_text())
+    assert (desk["policy"]["trigger"], desk["policy"]["innerBand"]) == ("outside-bands", "0.875")
+    assert 0 < desk["summary"]["orders"] < summary["orders"]
+    assert all("policy" in p for p in desk["portfolios"])
+    assert "HiGHS" not in completed.stderr + completed.stdout
