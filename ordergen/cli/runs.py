@@ -5,6 +5,7 @@ Read-only. A run can hold 10,000 portfolios, so `runs show` lists only the first
 portfolio's drifts and orders are shown with `--portfolio`.
 """
 
+import json
 from collections.abc import Iterable, Mapping
 from itertools import islice
 from typing import Any
@@ -167,6 +168,31 @@ def _shards_table(run: Document) -> Any:
     return table("shards", columns, rows)
 
 
+def _compact(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+def _policy_rows(audit: Document | None) -> list[tuple[str, object]]:
+    """What a portfolio that ran under a policy says about it; nothing for one that did not."""
+    if audit is None:
+        return []
+    overrides = audit.get("overrides") or {}
+    rows: list[tuple[str, object]] = [
+        (
+            "policy overrides",
+            ", ".join(f"{name}={_compact(value)}" for name, value in overrides.items()) or "-",
+        )
+    ]
+    for label, name in (
+        ("cash need", "cashNeed"),
+        ("cash reserve", "cashReserve"),
+        ("cash floor", "cashFloor"),
+    ):
+        if name in audit:
+            rows.append((label, audit[name]))
+    return rows
+
+
 def _show_portfolio(run: Document, result: Document, orders: list[Document], as_json: bool) -> None:
     if as_json:
         print_json({"run": run, "portfolio": result, "orders": orders})
@@ -185,6 +211,7 @@ def _show_portfolio(run: Document, result: Document, orders: list[Document], as_
             ("worst drift after", result.get("worstDriftAfter")),
             ("solver", result.get("solver")),
             ("message", result.get("message")),
+            *_policy_rows(result.get("policy")),
         ],
     )
     drifts = table(

@@ -181,6 +181,9 @@ def test_stored_overrides_the_file_winning_and_within_bands_in_the_run(
     assert run["byStatus"]["within-bands"] == 1
     shown = runner.invoke(app, ["runs", "show", "policies"])
     assert shown.exit_code == ExitCode.OK and "within-bands 1" in shown.stdout
+    one = runner.invoke(app, ["runs", "show", "policies", "--portfolio", P])
+    assert one.exit_code == ExitCode.OK, one.output
+    assert "mode=sell-only" in one.stdout and "20000" in one.stdout
 
 
 def test_a_services_snapshot_keeps_the_overrides_and_replays_to_the_same_orders(

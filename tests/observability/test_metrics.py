@@ -107,3 +107,17 @@ def test_finishing_again_overwrites_without_duplicate_registration() -> None:
     value = metrics.registry.get_sample_value
     assert value("ordergen_run_succeeded") == 1
     assert value("ordergen_run_duration_seconds") == 3.0
+
+
+def test_within_bands_portfolios_are_counted_once_they_occur() -> None:
+    metrics = RunMetrics()
+    assert (
+        metrics.registry.get_sample_value("ordergen_portfolios_total", {"status": "within-bands"})
+        is None
+    )  # a run without policies exposes exactly the series it did
+    metrics.observe_portfolio("within-bands", 1e-5)
+    metrics.observe_portfolio("within-bands", 1e-5)
+    assert (
+        metrics.registry.get_sample_value("ordergen_portfolios_total", {"status": "within-bands"})
+        == 2
+    )
