@@ -93,6 +93,7 @@ class RebalancedColumns:
         *,
         market_value_scale: int = MONEY_SCALE,
         objectives: Sequence[Decimal] | None = None,
+        chunk_rows: Sequence[int] | None = None,
     ) -> "RebalancedColumns":
         """Columns for `rows` of `holdings` rebalanced to `adjusted` (one row each).
 
@@ -100,6 +101,8 @@ class RebalancedColumns:
         at `market_value_scale`: MV (never negative for a feasible portfolio), or
         MV - cashNeed under a policy. `objectives` replace the objective of the base
         problem (the sum of the gaps) when the rows were solved under policies.
+        `chunk_rows` are the rows' positions in the chunk when `holdings` holds only
+        some of its portfolios (by default, `rows`).
         """
         original = holdings.quantities[list(rows)]
         outside = tuple(holdings.outside[row] for row in rows)
@@ -117,7 +120,7 @@ class RebalancedColumns:
         return cls(
             positions=tuple(positions),
             model=model,
-            rows=tuple(rows),
+            rows=tuple(rows if chunk_rows is None else chunk_rows),
             original=original,
             adjusted=adjusted,
             delta=delta,
@@ -173,12 +176,13 @@ class RebalancedColumns:
         return self._orders[index]
 
     @property
-    def _modelled(self) -> int:
+    def modelled(self) -> int:
+        """How many of the columns are the model's securities (the others are outside it)."""
         return len(self.positions)
 
-    def _kept_outside(self, index: int) -> list[int]:
+    def kept_outside(self, index: int) -> list[int]:
         """The columns past the model's that row `index` held (under a policy)."""
-        held = np.nonzero(self.original[index, self._modelled :])[0] + self._modelled
+        held = np.nonzero(self.original[index, self.modelled :])[0] + self.modelled
         return held.tolist()
 
     def drifts(self, index: int) -> tuple[Drift, ...]:
@@ -222,7 +226,7 @@ class RebalancedColumns:
                 actual[column],
                 None,
             )
-            for column in self._kept_outside(index)
+            for column in self.kept_outside(index)
         )
         sold_drifts = (
             Drift(item.security_id, _ZERO, _ZERO, _ZERO, item.quantity, 0, item.price, _ZERO, None)
@@ -243,7 +247,7 @@ class RebalancedColumns:
     ) -> PortfolioResult:
         """Row `index` as a `PortfolioResult`; its orders and drifts are built when read."""
         buys, sells = self.order_counts
-        listed = self._modelled + len(self._kept_outside(index)) + len(self.outside[index])
+        listed = self.modelled + len(self.kept_outside(index)) + len(self.outside[index])
         return PortfolioResult(
             portfolio_id=portfolio_id,
             status="ok",
@@ -302,9 +306,16 @@ def _money_after(
 class ResultChunk:
     """One chunk's results: a `PortfolioResult` per portfolio, in order.
 
-    The rebalanced ones are also in `rebalanced` (their positions in `rebalanced.rows`),
-    where a writer reads them without building orders or drifts.
+    The rebalanced ones are also in `rebalanced`, and those rebalanced under a policy
+    in `under_policy` (their positions in `.rows` of each), where a writer reads them
+    without building orders or drifts.
     """
 
     results: tuple[PortfolioResult, ...]
     rebalanced: RebalancedColumns | None
+    under_policy: RebalancedColumns | None = None
+
+    @property
+    def columns(self) -> tuple[RebalancedColumns, ...]:
+        """Every set of columns of the chunk."""
+        return tuple(found for found in (self.rebalanced, self.under_policy) if found is not None)

@@ -65,11 +65,6 @@ def portfolio_document(result: PortfolioResult) -> dict[str, Any]:
     return document
 
 
-def portfolio_text(result: PortfolioResult) -> str:
-    """`portfolio_document(result)` as the orders file's compact JSON text."""
-    return json.dumps(portfolio_document(result), separators=(",", ":"))
-
-
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
@@ -99,7 +94,7 @@ class OrdersFileWriter:
     def __init__(self, stream: IO[str], header: dict[str, Any]) -> None:
         self._stream = stream
         self._first = True
-        self._texts = PortfolioTexts(portfolio_text)
+        self._texts = PortfolioTexts()
         opening = json.dumps(header, separators=(",", ":"))[:-1]
         stream.write(f'{opening},"portfolios":[\n')
 

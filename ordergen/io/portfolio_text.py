@@ -6,7 +6,8 @@ same bytes), but built from per-security fragments and numbers formatted a whole
 array at a time, not from a dict per security walked by the JSON encoder.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+import json
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii as json_string
 
@@ -41,11 +42,17 @@ _BETWEEN = '],"drifts":['
 
 
 def _tail(result: PortfolioResult) -> str:
+    policy = "" if result.policy is None else f',"policy":{_compact(result.policy.document())}'
     return (
         f'],"worstDriftBefore":{_decimal(result.worst_drift_before)}'
         f',"worstDriftAfter":{_decimal(result.worst_drift_after)}'
-        f',"solver":{json_string(result.solver)},"message":{json_string(result.message)}}}'
+        f',"solver":{json_string(result.solver)},"message":{json_string(result.message)}'
+        f"{policy}}}"
     )
+
+
+def _compact(document: object) -> str:
+    return json.dumps(document, separators=(",", ":"))
 
 
 def _order_start(security_id: str, side: str) -> str:
@@ -76,6 +83,15 @@ def _outside_drift(item: OutsideHolding) -> str:
     )
 
 
+def _kept_drift(security_id: str, original: int, adjusted: int, price: Decimal, actual: str) -> str:
+    """A security outside the model that a policy let stay held (target 0)."""
+    return (
+        f'{{"securityId":{json_string(security_id)},"target":"0","lowDrift":"0"'
+        f',"highDrift":"0","originalQuantity":{original},"adjustedQuantity":{adjusted}'
+        f',"price":{_decimal(price)},"actual":"{actual}","actualDrift":null}}'
+    )
+
+
 def _weight(units: int) -> str:
     return decimal_text(from_units(units, WEIGHT_SCALE))
 
@@ -98,14 +114,9 @@ def _then(pieces: Pieces, texts: Iterable[str]) -> Pieces:
 
 
 class PortfolioTexts:
-    """The text of each portfolio of a run's chunks; number tables last the run.
+    """The text of each portfolio of a run's chunks; number tables last the run."""
 
-    A portfolio that ran under a policy is not in the chunk's base columns: its text
-    is `one_by_one(result)`, built from the result itself.
-    """
-
-    def __init__(self, one_by_one: Callable[[PortfolioResult], str]) -> None:
-        self._one_by_one = one_by_one
+    def __init__(self) -> None:
         self._quantities = FixedText(str)  # JSON integers, as json.dumps writes them
         self._adjusted_quantities = FixedText(_adjusted_quantity)
         self._weights = FixedText(_weight)
@@ -114,14 +125,10 @@ class PortfolioTexts:
     def __call__(self, chunk: ResultChunk) -> Iterator[str]:
         """One JSON text per result of `chunk`, in order."""
         pieces: dict[int, tuple[Pieces, Pieces]] = {}
-        columns = chunk.rebalanced
-        if columns is not None:
+        for columns in chunk.columns:
             both = zip(self._orders(columns), self._drifts(columns), strict=True)
-            pieces = dict(zip(columns.rows, both, strict=True))
+            pieces.update(zip(columns.rows, both, strict=True))
         for row, result in enumerate(chunk.results):
-            if result.policy is not None:
-                yield self._one_by_one(result)
-                continue
             orders, drifts = pieces.pop(row, ([], []))
             yield "".join([_head(result), *orders, _BETWEEN, *drifts, _tail(result)])
 
@@ -151,9 +158,10 @@ class PortfolioTexts:
         return orders
 
     def _drifts(self, columns: RebalancedColumns) -> list[Pieces]:
-        """Each row's drift report: model securities in order, then the ones sold to zero."""
+        """Each row's drift report: model securities in order, then the outside ones: those
+        a policy let stay held, then those sold to zero."""
         model = columns.model
-        count, size = columns.original.shape
+        count, size = columns.original.shape[0], columns.modelled
         cells = np.empty((count, size, 6), dtype=object)
         cells[:, :, 0] = np.array(
             [
@@ -162,16 +170,28 @@ class PortfolioTexts:
             ],
             dtype=object,
         )
-        cells[:, :, 1] = self._quantities(columns.original)
-        cells[:, :, 2] = self._adjusted_quantities(columns.adjusted)
+        cells[:, :, 1] = self._quantities(columns.original[:, :size])
+        cells[:, :, 2] = self._adjusted_quantities(columns.adjusted[:, :size])
         cells[:, :, 3] = np.array(
-            [f',"price":{_decimal(price)},"actual":"' for price in model.prices], dtype=object
+            [f',"price":{_decimal(price)},"actual":"' for price in model.prices[:size]],
+            dtype=object,
         )
-        cells[:, :, 4] = np.where(columns.weighted[:, None], self._weights(columns.actual), "0")
-        cells[:, :, 5] = self._actual_drifts(columns.actual_drift)
+        weights = np.where(columns.weighted[:, None], self._weights(columns.actual), "0")
+        cells[:, :, 4] = weights[:, :size]
+        cells[:, :, 5] = self._actual_drifts(columns.actual_drift[:, :size])
         drifts = cells.reshape(count, size * cells.shape[2]).tolist()
-        for pieces, outside in zip(drifts, columns.outside, strict=True):
+        for index, (pieces, outside) in enumerate(zip(drifts, columns.outside, strict=True)):
             if size:
                 pieces.append('"}')  # the end of the last model security's text
-            _then(pieces, map(_outside_drift, outside))
+            kept = [
+                _kept_drift(
+                    model.security_ids[column],
+                    int(columns.original[index, column]),
+                    int(columns.adjusted[index, column]),
+                    model.prices[column],
+                    str(weights[index, column]),
+                )
+                for column in columns.kept_outside(index)
+            ]
+            _then(pieces, [*kept, *map(_outside_drift, outside)])
         return drifts

@@ -194,7 +194,7 @@ def _solve_chunk(
         columns.security_ids,
         prices,
     )
-    under_policy = _policy_rows(model, overrides, chunk)
+    policy_of = _policy_rows(model, overrides, chunk)
     results: dict[int, PortfolioResult] = {}
     for row, item in enumerate(chunk):
         failed = _before_valuing(item, held.unpriced[row], reasons)
@@ -205,7 +205,7 @@ def _solve_chunk(
     values: list[Decimal] = []
     policy_rows: list[PolicyRow] = []
     for row, mv in zip(priced, held.market_values(priced, columns), strict=True):
-        policy_row = under_policy.get(row)
+        policy_row = policy_of.get(row)
         if mv == 0 and not held.holds_any[row] and (policy_row is None or not policy_row.cash_need):
             why = "no positions record" if not chunk[row].has_record else "nothing held"
             message = f"{why}: market value 0, nothing to trade"
@@ -215,7 +215,7 @@ def _solve_chunk(
         else:
             solvable.append(row)
             values.append(mv)
-    rebalanced = None
+    rebalanced = policy_columns = None
     if solvable:
         solved, rebalanced = _solved(model, columns, terms, chunk, held, solvable, values, options)
         results.update(solved)
@@ -224,13 +224,14 @@ def _solve_chunk(
             item.security_id: item.price for row in policy_rows for item in held.outside[row.row]
         }
         settings = SolveSettings(options.method, options.jobs, options.time_limit)
-        results.update(
-            solve_policy_rows(model, terms, chunk, outside_prices, policy_rows, settings)
+        solved, policy_columns = solve_policy_rows(
+            model, terms, chunk, outside_prices, policy_rows, settings
         )
-    for row, policy_row in under_policy.items():
+        results.update(solved)
+    for row, policy_row in policy_of.items():
         if results[row].policy is None:  # not valued: it still says what it would have run under
             results[row] = replace(results[row], policy=policy_row.audit)
-    return ResultChunk(tuple(results[row] for row in range(len(chunk))), rebalanced)
+    return ResultChunk(tuple(results[row] for row in range(len(chunk))), rebalanced, policy_columns)
 
 
 def _quantities(solution: Solution) -> IntArray:

@@ -70,8 +70,8 @@ def solve_policy_rows(
     outside_prices: Mapping[str, Decimal],
     rows: Sequence[PolicyRow],
     settings: SolveSettings,
-) -> dict[int, PortfolioResult]:
-    """The result of each of `rows`, by its row in `chunk`.
+) -> tuple[dict[int, PortfolioResult], RebalancedColumns | None]:
+    """The result of each of `rows`, by its row in `chunk`, and the rebalanced ones' columns.
 
     `outside_prices` prices every security the rows hold outside the model.
     """
@@ -112,6 +112,7 @@ def solve_policy_rows(
             weight_bases[done],
             market_value_scale=scale,
             objectives=[_objective(solutions[index]) for index in done],
+            chunk_rows=[rows[index].row for index in done],
         )
     position = {index: order for order, index in enumerate(done)}
     results: dict[int, PortfolioResult] = {}
@@ -139,7 +140,7 @@ def solve_policy_rows(
                 worst_drift_before=before[index],
                 policy=audit,
             )
-    return results
+    return results, rebalanced
 
 
 def _quantities(solution: PolicySolution) -> np.ndarray:

@@ -132,7 +132,7 @@ def assert_same(chunk: ResultChunk, expected: Sequence[PortfolioResult]) -> None
     assert [portfolio_document(r) for r in chunk.results] == [
         portfolio_document(r) for r in expected
     ]
-    assert list(PortfolioTexts(text)(chunk)) == [text(r) for r in expected]
+    assert list(PortfolioTexts()(chunk)) == [text(r) for r in expected]
     ours, theirs = RunSummary(), RunSummary()
     for mine, reference_result in zip(chunk.results, expected, strict=True):
         ours.add(mine)

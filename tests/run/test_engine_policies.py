@@ -1,7 +1,8 @@
 """The engine under policies: P1-P6 end to end, every reported number against a Decimal
 reading of docs/policies.md, and portfolios without a policy left exactly as they were."""
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -14,9 +15,10 @@ from ordergen.domain.policy import PolicyOverride, parse_policy_override
 from ordergen.domain.results import BUY, PortfolioResult
 from ordergen.domain.summary import WITHIN_BANDS, RunSummary
 from ordergen.io.orders_json import portfolio_document
+from ordergen.io.portfolio_text import PortfolioTexts
 from ordergen.optimize.policies import PolicyStatus, solve_policy_batch
 from ordergen.optimize.problem import Method
-from ordergen.run.engine import RunOptions, rebalance
+from ordergen.run.engine import RunOptions, rebalance, rebalance_chunks
 from tests.factories import gid, holdings, model_doc, prices
 from tests.optimize.test_policies import Instance, policy_instances
 
@@ -49,6 +51,22 @@ def run_one(
         model, [portfolio], price_of, RunOptions(method=method), overrides=overrides
     )
     return result
+
+
+def assert_file_text_is_the_documents(
+    model: InvestmentModel,
+    portfolios: Sequence[Holdings],
+    price_of: Mapping[str, Decimal],
+    overrides: Mapping[str, PolicyOverride],
+) -> None:
+    """The orders file's bulk text is exactly `json.dumps` of each result's document."""
+    options = RunOptions(chunk_size=2)  # chunks that mix every kind of row
+    for chunk in rebalance_chunks(model, portfolios, price_of, options, overrides=overrides):
+        expected = [
+            json.dumps(portfolio_document(result), separators=(",", ":"))
+            for result in chunk.results
+        ]
+        assert list(PortfolioTexts()(chunk)) == expected
 
 
 def order_map(result: PortfolioResult) -> dict[str, int]:
@@ -220,6 +238,10 @@ def test_every_reported_number_follows_the_policy_solution(instance: Instance) -
     model, portfolio, price_of = engine_inputs(instance)
     override = {"cashNeed": str(instance.cash_need)} if instance.cash_need else None
     result = run_one(model, portfolio, price_of, Method.AUTO, override)
+    overrides = (
+        {} if override is None else {portfolio.portfolio_id: parse_policy_override(override)}
+    )
+    assert_file_text_is_the_documents(model, [portfolio], price_of, overrides)
     (solution,) = solve_policy_batch(instance.terms, [instance.case()])
     assert result.status == solution.status.value
     if instance.policy.is_default and not instance.cash_need:
@@ -284,3 +306,24 @@ def test_each_portfolio_reports_only_the_outside_securities_it_held() -> None:
     ]
     assert [r.drifts[-1].adjusted_quantity for r in results] == [50, 5, 114]
     assert all(gid("X") not in order_map(r) and gid("Y") not in order_map(r) for r in results)
+    assert_file_text_is_the_documents(model, portfolios, price_of, {})
+
+
+def test_the_file_text_of_mixed_chunks_is_the_documents() -> None:
+    model = model_with(None)
+    portfolios = [
+        holdings("P", "5000", S=500, B=400),
+        holdings("Q", "10000", S=560, B=290, X=3),
+        holdings("R", "0"),
+        holdings("P", "700.25", S=3, B=9, Y=-4),
+        holdings("Q", "10000", S=560, B=290),
+    ]
+    overrides = {
+        gid("P"): parse_policy_override({"innerBand": "1", "cashNeed": "10.5"}),
+        gid("Q"): parse_policy_override(
+            {"trigger": "outside-bands", "restrictions": {gid("X"): "hold"}}
+        ),
+    }
+    price_of = {**R1_PRICES, **prices(X="7.25", Y="0.5")}
+    assert_file_text_is_the_documents(model, portfolios, price_of, overrides)
+    assert_file_text_is_the_documents(model, portfolios, price_of, {})
