@@ -10,9 +10,10 @@ exact where Decimal would round.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cached_property, partial
+from itertools import count
 
 import numpy as np
 import numpy.typing as npt
@@ -36,7 +37,6 @@ from ordergen.domain.results import (
     DeferredOrders,
     Drift,
     Order,
-    PolicyAudit,
     PortfolioResult,
 )
 
@@ -234,35 +234,34 @@ class RebalancedColumns:
         )
         return (*model_drifts, *kept_drifts, *sold_drifts)
 
-    def result(
-        self,
-        index: int,
-        portfolio_id: str,
-        market_value: Decimal,
-        *,
-        solver: str,
-        seconds: float,
-        worst_drift_before: Decimal | None,
-        policy: PolicyAudit | None = None,
-    ) -> PortfolioResult:
-        """Row `index` as a `PortfolioResult`; its orders and drifts are built when read."""
+    def completed(self, index: int, result: PortfolioResult) -> PortfolioResult:
+        """`result` (row `index`, solved `ok`) with what the columns report; its orders
+        and drifts are built when read."""
         buys, sells = self.order_counts
         listed = self.modelled + len(self.kept_outside(index)) + len(self.outside[index])
-        return PortfolioResult(
-            portfolio_id=portfolio_id,
-            status="ok",
-            market_value=market_value,
+        return replace(
+            result,
             cash_after=self.cash_after[index],
             objective=self.objective[index],
             orders=DeferredOrders(buys[index], sells[index], partial(self.orders, index)),
             drifts=Deferred(listed, partial(self.drifts, index)),
-            solver=solver,
-            seconds=seconds,
-            worst_drift_before=worst_drift_before,
             worst_drift_after=self.worst_drift_after[index],
             turnover=self.turnover[index],
-            policy=policy,
         )
+
+
+def completed_results(
+    results: Sequence[PortfolioResult], rebalanced: "RebalancedColumns | None"
+) -> list[PortfolioResult]:
+    """`results` with each `ok` one completed from `rebalanced`, whose rows are the `ok`
+    ones in the same order."""
+    if rebalanced is None:
+        return list(results)
+    column_rows = count()
+    return [
+        rebalanced.completed(next(column_rows), result) if result.status == "ok" else result
+        for result in results
+    ]
 
 
 def _money_after(

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from ordergen.domain.columns import RebalancedColumns, ResultChunk
+from ordergen.domain.columns import RebalancedColumns, ResultChunk, completed_results
 from ordergen.domain.fixed_point import exact_array, to_units
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.holdings_columns import MONEY_SCALE, HoldingsColumns
@@ -135,29 +135,19 @@ def _solved(
             np.stack([_quantities(solutions[index]) for index in done]),
             market_values[done],
         )
-    position = {index: order for order, index in enumerate(done)}
-    results: dict[int, PortfolioResult] = {}
-    for index, (row, mv, solution) in enumerate(zip(rows, values, solutions, strict=True)):
-        portfolio_id = chunk[row].portfolio_id
-        if rebalanced is not None and index in position:
-            results[row] = rebalanced.result(
-                position[index],
-                portfolio_id,
-                mv,
-                solver=solution.solver,
-                seconds=solution.seconds,
-                worst_drift_before=before[index],
-            )
-        else:
-            results[row] = PortfolioResult(
-                portfolio_id,
-                solution.status.value,
-                market_value=mv,
-                message=solution.message,
-                solver=solution.solver,
-                seconds=solution.seconds,
-                worst_drift_before=before[index],
-            )
+    plain = [
+        PortfolioResult(
+            chunk[row].portfolio_id,
+            solution.status.value,
+            market_value=mv,
+            message=solution.message,
+            solver=solution.solver,
+            seconds=solution.seconds,
+            worst_drift_before=before[index],
+        )
+        for index, (row, mv, solution) in enumerate(zip(rows, values, solutions, strict=True))
+    ]
+    results = dict(zip(rows, completed_results(plain, rebalanced), strict=True))
     return results, rebalanced
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from ordergen.domain.columns import RebalancedColumns
+from ordergen.domain.columns import RebalancedColumns, completed_results
 from ordergen.domain.fixed_point import exact_array, places, to_units
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.holdings_columns import MONEY_SCALE, HoldingsColumns
@@ -114,32 +114,22 @@ def solve_policy_rows(
             objectives=[_objective(solutions[index]) for index in done],
             chunk_rows=[rows[index].row for index in done],
         )
-    position = {index: order for order, index in enumerate(done)}
-    results: dict[int, PortfolioResult] = {}
-    for index, (item, solution) in enumerate(zip(rows, solutions, strict=True)):
-        portfolio_id = chunk[item.row].portfolio_id
-        audit = _audit(item, solution)
-        if rebalanced is not None and index in position:
-            results[item.row] = rebalanced.result(
-                position[index],
-                portfolio_id,
-                item.market_value,
-                solver=solution.solver.value,
-                seconds=solution.seconds,
-                worst_drift_before=before[index],
-                policy=audit,
-            )
-        else:
-            results[item.row] = PortfolioResult(
-                portfolio_id,
-                solution.status.value,
-                market_value=item.market_value,
-                message=solution.message,
-                solver=solution.solver.value,
-                seconds=solution.seconds,
-                worst_drift_before=before[index],
-                policy=audit,
-            )
+    plain = [
+        PortfolioResult(
+            chunk[item.row].portfolio_id,
+            solution.status.value,
+            market_value=item.market_value,
+            message=solution.message,
+            solver=solution.solver.value,
+            seconds=solution.seconds,
+            worst_drift_before=before[index],
+            policy=_audit(item, solution),
+        )
+        for index, (item, solution) in enumerate(zip(rows, solutions, strict=True))
+    ]
+    results = dict(
+        zip((item.row for item in rows), completed_results(plain, rebalanced), strict=True)
+    )
     return results, rebalanced
 
 

@@ -110,13 +110,16 @@ def columnar(
         market_values,
     )
     results = tuple(
-        columns.result(
+        columns.completed(
             row,
-            item.portfolio_id,
-            values[row],
-            solver="fast",
-            seconds=0.0,
-            worst_drift_before=before[row],
+            PortfolioResult(
+                item.portfolio_id,
+                "ok",
+                market_value=values[row],
+                solver="fast",
+                seconds=0.0,
+                worst_drift_before=before[row],
+            ),
         )
         for row, item in enumerate(portfolios)
     )
