@@ -15,10 +15,12 @@ values) and the rows are mapped through the results with C-level loops.
 
 import codecs
 import gc
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from itertools import chain, groupby
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -36,6 +38,14 @@ _SUMMARY_FIELDS = frozenset(
 )
 _OPTIONAL_FIELDS = ("securityCount", "lastUpdated")
 _ITEM_KEYS = 2  # securityId and netQuantity: an item with more is left to the exact reader
+_SECURITY_ID, _NET_QUANTITY = itemgetter("securityId"), itemgetter("netQuantity")
+PIECE_BYTES = 4 << 20
+# A comma between an object and an object whose first key is a summary's field (a
+# security's first key is securityId or netQuantity): most likely between summaries.
+_SUMMARY_BOUNDARY = re.compile(
+    rb"\}[ \t\n\r]*(?P<comma>,)[ \t\n\r]*\{[ \t\n\r]*"
+    rb'"(?:portfolioId|cashBalance|securities|securityCount|lastUpdated)"'
+)
 
 # CSV bytes the bulk reader handles: printable ASCII but the quote, the space, and
 # LF or CRLF. Anything else (quotes, tabs, control characters, other line breaks,
@@ -104,30 +114,71 @@ def _holdings(
     return Holdings(portfolio_id, cash, held)
 
 
-def json_positions(data: bytes) -> dict[str, Holdings] | None:
+def json_positions(data: bytes, piece_bytes: int = PIECE_BYTES) -> dict[str, Holdings] | None:
     """Holdings from a JSON positions file in the usual shape, or None.
 
     The usual shape: a list of summary objects whose fields are those of a summary,
     securityCount and lastUpdated (if present) not lists or objects, each security an
     object of exactly securityId and netQuantity, no number with a fraction or
     exponent where a value is read, and no backslash escape anywhere.
+
+    The list is parsed in pieces of about `piece_bytes` (`_list_pieces`).
     """
     start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     # Without escapes, every string's text is its value, which the duplicate-key
     # check below relies on.
     if b"\\" in data:
         return None
+    found: dict[str, Holdings] = {}
+    summaries = 0
     try:
         with _no_cyclic_gc():
-            return _json_summaries(orjson.loads(memoryview(data)[start:]), data)
+            for piece, only in _list_pieces(data, start, piece_bytes):
+                summaries += _json_summaries(orjson.loads(piece), piece, found, only=only)
     except orjson.JSONDecodeError:
         return None
     except (_IrregularError, InputError, KeyError, TypeError, ValueError):
         return None
+    if len(found) != summaries:  # a portfolio given twice
+        return None
+    return found
 
 
-def _json_summaries(document: Any, data: bytes) -> dict[str, Holdings]:
-    if type(document) is not list:
+def _list_pieces(data: bytes, start: int, piece_bytes: int) -> Iterator[tuple[bytes, bool]]:
+    """The JSON list in `data[start:]` as consecutive JSON lists of its elements, with
+    whether the piece is the only one.
+
+    The text is cut at commas that look like the ones between two summaries, about
+    every `piece_bytes`: then only one piece's parsed objects (about 540 bytes a
+    holding) are in memory at a time, not the whole file's. Wherever the cuts fall,
+    the file is a JSON list of exactly the pieces' elements if every piece is a
+    non-empty JSON list (the caller checks): each piece is the text between two cuts,
+    bracketed.
+    """
+    view = memoryview(data)
+    after_cut = start  # where the current piece's text starts
+    cut_from = start + piece_bytes
+    while cut_from < len(data):
+        boundary = _SUMMARY_BOUNDARY.search(data, cut_from)
+        if boundary is None:
+            break
+        cut = boundary.start("comma")
+        opening = b"" if after_cut == start else b"["
+        yield b"".join((opening, view[after_cut:cut], b"]")), False
+        after_cut = cut + 1
+        cut_from = cut + piece_bytes
+    if after_cut == start:
+        yield (data[start:] if start else data), True  # a copy only after a byte-order mark
+    else:
+        yield b"".join((b"[", view[after_cut:])), False
+
+
+def _json_summaries(document: Any, piece: bytes, found: dict[str, Holdings], *, only: bool) -> int:
+    """Add the holdings of a piece's summaries to `found`; the number of summaries.
+
+    `only`: the piece is the whole list, which may be empty.
+    """
+    if type(document) is not list or not (document or only):
         raise _IrregularError
     keys = 0  # object keys in the parsed document
     colons_in_strings = 0
@@ -151,8 +202,8 @@ def _json_summaries(document: Any, data: bytes) -> dict[str, Holdings]:
         if type(securities) is not list:
             raise _IrregularError
         # A non-object item raises TypeError, a missing key KeyError.
-        ids = [item["securityId"] for item in securities]
-        quantities = [item["netQuantity"] for item in securities]
+        ids = list(map(_SECURITY_ID, securities))
+        quantities = list(map(_NET_QUANTITY, securities))
         keys += _ITEM_KEYS * len(ids)
         summaries.append((portfolio_id, cash, ids, quantities))
     # The parsed objects are no longer needed (their strings live on in `summaries`):
@@ -162,12 +213,11 @@ def _json_summaries(document: Any, data: bytes) -> dict[str, Holdings]:
     # Every ':' outside a string introduces a key, and (no escapes) every ':' inside one
     # is in a value counted above (ids and numbers have none), so a dropped duplicate
     # key (or an item with more keys) leaves more colons in the text than keys here.
-    if data.count(b":") != keys + colons_in_strings:
+    if piece.count(b":") != keys + colons_in_strings:
         raise _IrregularError
     _check_ids(portfolio_id for portfolio_id, _, _, _ in summaries)
     _check_ids(chain.from_iterable(ids for _, _, ids, _ in summaries))
     whole = _whole_numbers(chain.from_iterable(held for _, _, _, held in summaries))
-    found: dict[str, Holdings] = {}
     for portfolio_id, cash, ids, quantities in summaries:
         found[portfolio_id] = _holdings(
             portfolio_id,
@@ -175,9 +225,7 @@ def _json_summaries(document: Any, data: bytes) -> dict[str, Holdings]:
             ids,
             map(whole.__getitem__, quantities),
         )
-    if len(found) != len(summaries):  # a portfolio given twice
-        raise _IrregularError
-    return found
+    return len(summaries)
 
 
 def csv_positions(data: bytes) -> dict[str, Holdings] | None:

@@ -205,3 +205,42 @@ def test_market_value_screening_refuses_exactly_what_market_value_refuses(
         assert str(caught.value) == str(exc)
     else:
         check_market_values([held], PRICES)
+
+
+@settings(AGREE, max_examples=50)
+@given(data=st.data())
+def test_json_bulk_reader_read_in_pieces_agrees_with_the_per_value_reader(
+    tmp_path: Path, data: Any
+) -> None:
+    # Pieces of a few bytes: a cut after nearly every summary, wherever one may fall.
+    text = json_text(data.draw, data.draw(summaries()))
+    piece_bytes = data.draw(st.integers(1, 300))
+    agree(tmp_path / "p.json", text.encode(), json_positions(text.encode(), piece_bytes))
+
+
+@pytest.mark.parametrize("indent", [None, 1])
+def test_a_usual_file_read_in_pieces_is_read_in_bulk(tmp_path: Path, indent: int | None) -> None:
+    document = [
+        {
+            "portfolioId": portfolio,
+            "cashBalance": f"{index}.25",
+            "securities": [
+                {"netQuantity": str(index * 7 + held), "securityId": security}
+                for held, security in enumerate(SECURITIES[: index + 1])
+            ],
+            "securityCount": index + 1,
+        }
+        for index, portfolio in enumerate(IDS)
+    ]
+    data = json.dumps(document, indent=indent, sort_keys=True).encode()
+    exact = read_positions_per_value(tmp_path / "p.json", data)
+    for piece_bytes in (1, 100, 1000, len(data)):
+        fast = json_positions(data, piece_bytes)
+        assert fast is not None
+        same(fast, exact)
+
+
+def test_a_portfolio_given_again_in_a_later_piece_is_left_to_the_per_value_reader() -> None:
+    summary = {"portfolioId": IDS[0], "cashBalance": "1", "securities": []}
+    data = json.dumps([summary, {**summary, "cashBalance": "2"}]).encode()
+    assert json_positions(data, 1) is None
