@@ -3,12 +3,11 @@
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-from joblib import Parallel, delayed
 
 if TYPE_CHECKING:
     from ordergen.optimize.milp import MilpSolver
@@ -20,6 +19,7 @@ FAST_SOLVER = "fast"
 # Below this many MILPs, starting worker processes costs more than it saves.
 MIN_MILPS_FOR_WORKERS = 16
 CHUNKS_PER_WORKER = 4
+_Answer = TypeVar("_Answer")
 
 _solvers: dict[tuple[int, float], "MilpSolver"] = {}
 
@@ -51,6 +51,29 @@ def _solve_milps(
         solver.solve(ideal[row], prices, lower[row], upper[row], market_values[row])
         for row in range(len(market_values))
     ]
+
+
+def in_parts(
+    solve: Callable[..., list[_Answer]],
+    count: int,
+    jobs: int,
+    arguments: Callable[[slice], tuple[Any, ...]],
+) -> list[_Answer]:
+    """`solve(*arguments(part))` over the parts of `count` problems, answers in order.
+
+    In this process, or across `jobs` worker processes when there are enough MILPs to
+    pay for starting them. joblib is imported only then: most runs never start one.
+    """
+    workers = resolve_jobs(jobs)
+    if workers == 1 or count < MIN_MILPS_FOR_WORKERS:
+        return solve(*arguments(slice(0, count)))
+    from joblib import Parallel, delayed
+
+    size = max(1, math.ceil(count / (workers * CHUNKS_PER_WORKER)))
+    parts = Parallel(n_jobs=workers, backend="loky")(
+        delayed(solve)(*arguments(slice(start, start + size))) for start in range(0, count, size)
+    )
+    return [answer for part in parts for answer in part]
 
 
 def resolve_jobs(jobs: int) -> int:
@@ -93,23 +116,19 @@ def solve_batch(
         lower = screening.lower[milp_rows]
         upper = screening.upper[milp_rows]
         milp_mvs = [market_values[row] for row in milp_rows]
-        workers = resolve_jobs(jobs)
-        if workers == 1 or len(milp_rows) < MIN_MILPS_FOR_WORKERS:
-            milp_solutions = _solve_milps(time_limit, terms.prices, ideal, lower, upper, milp_mvs)
-        else:
-            chunk = max(1, math.ceil(len(milp_rows) / (workers * CHUNKS_PER_WORKER)))
-            parts = Parallel(n_jobs=workers, backend="loky")(
-                delayed(_solve_milps)(
-                    time_limit,
-                    terms.prices,
-                    ideal[start : start + chunk],
-                    lower[start : start + chunk],
-                    upper[start : start + chunk],
-                    milp_mvs[start : start + chunk],
-                )
-                for start in range(0, len(milp_rows), chunk)
-            )
-            milp_solutions = [solution for part in parts for solution in part]
+        milp_solutions = in_parts(
+            _solve_milps,
+            len(milp_rows),
+            jobs,
+            lambda part: (
+                time_limit,
+                terms.prices,
+                ideal[part],
+                lower[part],
+                upper[part],
+                milp_mvs[part],
+            ),
+        )
         for row, solution in zip(milp_rows, milp_solutions, strict=True):
             solutions[row] = solution
     return [solution for solution in solutions if solution is not None]

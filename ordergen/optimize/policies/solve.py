@@ -8,14 +8,12 @@ so `solve_policy_batch` sends it to the existing solver: its answer does not
 change by a byte.
 """
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from joblib import Parallel, delayed
 
 from ordergen.optimize.policies.fastpath import best_per_security
 from ordergen.optimize.policies.problem import (
@@ -29,7 +27,7 @@ from ordergen.optimize.policies.rules import ExactRules, build_rules
 from ordergen.optimize.policies.screen import SOLVE, WITHIN_BANDS, Screening, screen
 from ordergen.optimize.policies.units import row_sums, unscaled
 from ordergen.optimize.problem import Method, Solution, Status
-from ordergen.optimize.solve import CHUNKS_PER_WORKER, MIN_MILPS_FOR_WORKERS, resolve_jobs
+from ordergen.optimize.solve import in_parts
 from ordergen.optimize.solve import solve_batch as solve_without_policy
 
 if TYPE_CHECKING:
@@ -69,15 +67,7 @@ def _solve_milps(problems: list[ExactRules], time_limit: float) -> list["MilpAns
 
 
 def _run_milps(problems: list[ExactRules], jobs: int, time_limit: float) -> list["MilpAnswer"]:
-    workers = resolve_jobs(jobs)
-    if workers == 1 or len(problems) < MIN_MILPS_FOR_WORKERS:
-        return _solve_milps(problems, time_limit)
-    chunk = max(1, math.ceil(len(problems) / (workers * CHUNKS_PER_WORKER)))
-    parts = Parallel(n_jobs=workers, backend="loky")(
-        delayed(_solve_milps)(problems[start : start + chunk], time_limit)
-        for start in range(0, len(problems), chunk)
-    )
-    return [answer for part in parts for answer in part]
+    return in_parts(_solve_milps, len(problems), jobs, lambda part: (problems[part], time_limit))
 
 
 def _milp_columns(rules: ExactRules, row: int) -> np.ndarray:
