@@ -76,8 +76,10 @@ def violations(
     highs: Sequence[Decimal],
     prices: Sequence[Decimal],
     market_value: Decimal,
+    cash_floor: Decimal | None = None,
 ) -> tuple[int, bool]:
-    """(number of securities outside their band, whether cash ends below zero), exactly."""
+    """(number of securities outside their band, whether the holdings cost more than
+    `cash_floor`, by default the market value: cash below zero), exactly."""
     outside = 0
     spend = Decimal(0)
     for u, t, low, high, p in zip(units.tolist(), targets, lows, highs, prices, strict=True):
@@ -85,7 +87,7 @@ def violations(
         spend += value
         if u < 0 or not market_value * (t - low) <= value <= market_value * (t + high):
             outside += 1
-    return outside, spend > market_value
+    return outside, spend > (market_value if cash_floor is None else cash_floor)
 
 
 def objective(

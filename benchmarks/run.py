@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import policies
 from benchmarks.baselines import objective, original_method, pyportfolioopt_lp, violations
 from ordergen.demo import generate
 from ordergen.domain.holdings import Holdings, market_value
@@ -37,6 +38,8 @@ TARGETS = {
     "milp_median_ms": 15.0,
     "e2e_portfolios_per_second": 4000.0,
     "e2e_peak_mib": 600.0,
+    "policy_portfolios_per_second": 5000.0,
+    "policy_floor_milp_median_ms": 50.0,
 }
 # End-to-end runs: how the per-portfolio log lines are set (a Job's stderr is not a terminal,
 # so INFO gives a JSON line per portfolio).
@@ -258,12 +261,26 @@ def main() -> None:
         milp = bench_milp(inst, milp_sample, auto_objectives)
         original = bench_baseline("original", inst, base_sample, auto_objectives)
         peer = bench_baseline("pyportfolioopt", inst, base_sample, auto_objectives)
+        policy_batch = policies.bench_policy_batch(inst)
+        floor_binding = policies.bench_floor_binding(inst, milp_sample)
         e2e = {
             label: bench_end_to_end(inst, directory, level, args.e2e_repeats)
             for label, level in E2E_LOGGING.items()
         }
 
-    report(args, count, inst.terms.size, auto, count / full_seconds, milp, original, peer, e2e)
+    report(
+        args,
+        count,
+        inst.terms.size,
+        auto,
+        count / full_seconds,
+        milp,
+        original,
+        peer,
+        e2e,
+        policy_batch,
+        floor_binding,
+    )
 
 
 def table_row(*cells: object) -> str:
@@ -280,6 +297,8 @@ def report(
     original: dict[str, float],
     peer: dict[str, float],
     e2e: dict[str, dict[str, float]],
+    policy_batch: policies.BatchFigures,
+    floor_binding: policies.FloorBindingFigures,
 ) -> None:
     """Print the markdown table, the ratios and the targets met."""
     ratios = {
@@ -295,6 +314,10 @@ def report(
             row["per_second"] >= TARGETS["e2e_portfolios_per_second"] for row in e2e.values()
         ),
         "e2e_peak_mib": all(row["peak_mib"] < TARGETS["e2e_peak_mib"] for row in e2e.values()),
+        "policy_portfolios_per_second": policy_batch.per_second
+        >= TARGETS["policy_portfolios_per_second"],
+        "policy_floor_milp_median_ms": floor_binding.median_ms
+        < TARGETS["policy_floor_milp_median_ms"],
     }
     cores = os.cpu_count()
     print(
@@ -330,6 +353,8 @@ def report(
     print(
         table_row(milp_label, f"{milp['per_second']:,.0f}", 0, 0, 0, mismatches, args.milp_sample)
     )
+    for cells in policies.table_rows(policy_batch, floor_binding):
+        print(table_row(*cells))
     for label, row in (
         ("original service (relax + round)", original),
         ("PyPortfolioOpt lp_portfolio", peer),
@@ -353,6 +378,9 @@ def report(
         "ratios (auto solve stage over): "
         + ", ".join(f"{name} {ratio:,.0f}x" for name, ratio in ratios.items())
     )
+    baselines = {"original": original["per_second"], "PyPortfolioOpt": peer["per_second"]}
+    for line in policies.notes(policy_batch, floor_binding, baselines):
+        print(line)
     print(
         "\nend to end `ordergen rebalance`, files in, orders file out (a subprocess, "
         f"fastest of {args.e2e_repeats}):\n"

@@ -5,7 +5,9 @@ the dev extra; the module is skipped only when no kubectl exists) and every pod 
 it, of a CronJob or a Job, is checked: "restricted" pod security, restartPolicy Never, the
 exit-code policy, probes on the probe port, sharding under one run id. The checks are
 functions that return a list of problems, so the tests at the end can show that each one
-does reject a broken spec.
+does reject a broken spec. The models shipped as code (ConfigMap ordergen-models) are read
+with ordergen's own model reader, policy included, and must be the ones the import Job
+imports.
 """
 
 import copy
@@ -21,6 +23,11 @@ from typing import Any
 import pytest
 import yaml
 
+from ordergen.domain.model import InvestmentModel
+from ordergen.domain.policy import Trigger
+from ordergen.errors import InputError
+from ordergen.io.files import read_model
+
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s-jobs"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -29,6 +36,8 @@ Obj = dict[str, Any]
 
 SECRETS_DIR = "/var/run/secrets/ordergen"
 SECRET_NAME = "ordergen-database"
+SETTINGS_NAME = "ordergen-settings"
+MODELS_NAME = "ordergen-models"
 JOB_NAME_FIELD = "metadata.labels['batch.kubernetes.io/job-name']"
 INDEX_FIELD = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
 NON_RETRYABLE_EVERYWHERE = 2  # bad input or configuration: fails the Job at once
@@ -108,6 +117,18 @@ def workload_id(item: tuple[str, Obj, Obj, Obj]) -> str:
 
 WORKLOADS = all_workloads() if KUBECTL else []
 WORKLOAD_IDS = [workload_id(w) for w in WORKLOADS]
+
+
+def config_map(objects: tuple[Obj, ...], name: str) -> Obj:
+    (found,) = [o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == name]
+    return found
+
+
+def read_model_file(directory: Path, file_name: str, text: str) -> InvestmentModel:
+    """The model a ConfigMap entry holds, read as `ordergen models import` reads the file."""
+    path = directory / file_name
+    path.write_text(text)
+    return read_model(path)
 
 
 def containers(pod_spec: Obj) -> list[Obj]:
@@ -375,6 +396,7 @@ def test_overlay_contents(env: str) -> None:
     jobs = [o for o in render(f"overlays/{env}/jobs") if o["kind"] == "Job"]
     args = [c.get("args", []) for j in jobs for c in j["spec"]["template"]["spec"]["containers"]]
     assert ["db", "init"] in args
+    assert any(a[:2] == ["models", "import"] for a in args)
     assert any(j["spec"].get("completionMode") == "Indexed" for j in jobs)
     assert any(a[:1] == ["rebalance"] and "--shard" not in a for a in args)  # the ad-hoc run
     assert "Secret" not in {o["kind"] for o in render(f"overlays/{env}/jobs")}
@@ -390,8 +412,7 @@ def test_overlay_namespace_and_settings(env: str) -> None:
     for obj in (*objects, *render(f"overlays/{env}/jobs")):
         if obj["kind"] != "Namespace":
             assert obj["metadata"].get("namespace") == name, obj["metadata"]["name"]
-    (settings,) = [o for o in objects if o["kind"] == "ConfigMap"]
-    data = settings["data"]
+    data = config_map(objects, SETTINGS_NAME)["data"]
     assert data["LOG_FORMAT"] == "json"
     assert data["ORDERGEN_SECRETS_DIR"] == SECRETS_DIR
     assert "DATABASE_URL" not in data
@@ -428,7 +449,7 @@ def test_environments_differ() -> None:
 
 
 def test_workloads_found() -> None:
-    assert len(WORKLOADS) >= 10  # 2 CronJobs + 3 Jobs, in the bases and in each overlay
+    assert len(WORKLOADS) >= 12  # 2 CronJobs + 4 Jobs, in the bases and in each overlay
 
 
 @pytest.mark.parametrize("item", WORKLOADS, ids=WORKLOAD_IDS)
@@ -467,6 +488,50 @@ def test_secret_example_is_only_an_example() -> None:
     assert "CHANGE-ME" in example["stringData"]["database_url"]
     for kustomization in KUSTOMIZATIONS:
         assert "Secret" not in {o["kind"] for o in render(kustomization)}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_example_models_read_with_a_desk_policy(env: str, tmp_path: Path) -> None:
+    """Every shipped model file is a valid model whose policy uses the desk-style fields."""
+    files = config_map(render(f"overlays/{env}"), MODELS_NAME)["data"]
+    assert files, f"{MODELS_NAME} holds no model"
+    for file_name, text in files.items():
+        model = read_model_file(tmp_path, file_name, text)
+        policy = model.policy
+        assert policy.trigger is Trigger.OUTSIDE_BANDS, file_name
+        assert 0 < policy.inner_band < 1
+        assert policy.min_trade.amount > 0
+        assert policy.cash_reserve.fraction > 0
+        assert policy.trade_cost.per_order > 0
+        assert policy.restrictions
+        assert {sid for sid, _ in policy.restrictions} <= set(model.security_ids)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_models_import_job_imports_every_scheduled_example(env: str, tmp_path: Path) -> None:
+    """The import Job mounts ordergen-models and imports each of its files; each model
+    imported is one a CronJob rebalances."""
+    files = config_map(render(f"overlays/{env}"), MODELS_NAME)["data"]
+    (job,) = [
+        o
+        for o in render(f"overlays/{env}/jobs")
+        if o["kind"] == "Job"
+        and o["spec"]["template"]["spec"]["containers"][0]["args"][:2] == ["models", "import"]
+    ]
+    pod = job["spec"]["template"]["spec"]
+    (volume,) = [v for v in pod["volumes"] if v.get("configMap", {}).get("name") == MODELS_NAME]
+    (container,) = pod["containers"]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+    assert mount.get("readOnly") is True
+    assert sorted(container["args"][2:]) == sorted(f"{mount['mountPath']}/{f}" for f in files)
+    scheduled = {
+        option(c["args"], "--model")
+        for obj, _job, template in workloads(render(f"overlays/{env}"))
+        if obj["kind"] == "CronJob"
+        for c in template["spec"]["containers"]
+    }
+    for file_name, text in files.items():
+        assert read_model_file(tmp_path, file_name, text).name in scheduled
 
 
 # -- the checks reject what they should ----------------------------------------------------
@@ -512,6 +577,27 @@ def test_pod_security_check_rejects(path: tuple[str | int, ...], value: Any, exp
     node[path[-1]] = value
     problems = pod_security_problems(_pod_of(obj))
     assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("innerBand", "1.5"),
+        ("trigger", "sometimes"),
+        ("minTrade", {"amount": "-500"}),
+        ("restrictions", {"not-a-security-id": "no-buy"}),
+        ("cashReserve", {"fraction": "1"}),
+        ("tradeCosts", {"perOrder": "5"}),
+    ],
+)
+def test_model_reader_rejects_a_bad_policy(field: str, value: Any, tmp_path: Path) -> None:
+    """The shipped model with one policy field broken is refused, naming the field."""
+    files = config_map(render("base"), MODELS_NAME)["data"]
+    file_name, text = next(iter(files.items()))
+    document = yaml.safe_load(text)
+    document["policy"][field] = value
+    with pytest.raises(InputError, match=rf"policy\.{field}"):
+        read_model_file(tmp_path, file_name, yaml.safe_dump(document))
 
 
 def test_secret_check_rejects_an_env_var() -> None:
