@@ -10,7 +10,6 @@ from ordergen.cli.app import app
 from ordergen.cli.output import fields_table, print_json, print_tables, table
 from ordergen.cli.render import stderr
 from ordergen.settings import load_settings, redact_url
-from ordergen.store.connection import check, init_indexes, open_database
 
 db_app = typer.Typer(
     name="db", help="MongoDB: create the indexes, check connectivity.", no_args_is_help=True
@@ -23,6 +22,9 @@ def init(
     as_json: bool = typer.Option(False, "--json", help="Print the index names as JSON."),
 ) -> None:
     """Create every index the commands' queries use (idempotent: safe to run again)."""
+    # Imported here, as in `check`: only these commands load pymongo (start-up time).
+    from ordergen.store.connection import init_indexes, open_database
+
     with open_database(load_settings()) as db:
         created = init_indexes(db)
     if as_json:
@@ -40,6 +42,8 @@ def check_database(
 
     Missing indexes are reported, not an error: `ordergen db init` creates them.
     """
+    from ordergen.store.connection import check, open_database
+
     settings = load_settings()
     with open_database(settings) as db:
         report = {"url": redact_url(settings.database_url), **check(db)}

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -32,8 +32,10 @@ from ordergen.errors import InputError
 from ordergen.io.files import read_model
 from ordergen.io.orders_json import atomic_text_file
 from ordergen.settings import load_settings
-from ordergen.store.connection import Db, open_database
-from ordergen.store.models import ModelRepository
+
+if TYPE_CHECKING:
+    from ordergen.store.connection import Db
+    from ordergen.store.models import ModelRepository
 
 models_app = typer.Typer(
     name="models", help="Investment models stored in MongoDB.", no_args_is_help=True
@@ -76,14 +78,20 @@ def _json_option(what: str = "model") -> Any:
 
 
 @contextmanager
-def _open_repository(make: Callable[[Db], _Repository]) -> Iterator[_Repository]:
+def _open_repository(make: Callable[["Db"], _Repository]) -> Iterator[_Repository]:
     """`make(db)` on the configured database, closed when the block ends."""
+    # Imported here, as the repositories: only the database commands load pymongo
+    # (start-up time).
+    from ordergen.store.connection import open_database
+
     with open_database(load_settings()) as db:
         yield make(db)
 
 
-def _repository() -> AbstractContextManager[ModelRepository]:
+def _repository() -> "AbstractContextManager[ModelRepository]":
     """The model repository on the configured database, closed when the block ends."""
+    from ordergen.store.models import ModelRepository
+
     return _open_repository(ModelRepository)
 
 

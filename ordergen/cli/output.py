@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 import typer
-import yaml
 from bson import ObjectId
 from rich.console import Console
 from rich.table import Table
@@ -55,6 +54,9 @@ def json_text(document: Any) -> str:
 
 def yaml_text(document: Any) -> str:
     """Block-style YAML of `document`, keys in their given order."""
+    # Imported here: only YAML output needs PyYAML (start-up time of every command).
+    import yaml
+
     return yaml.safe_dump(plain(document), sort_keys=False, allow_unicode=True)
 
 

@@ -7,7 +7,7 @@ the version read (none for a portfolio without an override); a stale one is exit
 """
 
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -18,7 +18,9 @@ from ordergen.cli.output import print_json, print_tables, say, table
 from ordergen.domain.policy import PolicyOverride
 from ordergen.domain.values import parse_globeco_id
 from ordergen.errors import NotFoundError
-from ordergen.store.portfolio_policies import PortfolioPolicyRepository
+
+if TYPE_CHECKING:
+    from ordergen.store.portfolio_policies import PortfolioPolicyRepository
 
 portfolios_app = typer.Typer(
     name="portfolios", help="Per-portfolio settings stored in MongoDB.", no_args_is_help=True
@@ -42,8 +44,11 @@ def _portfolio_argument() -> Any:
     return typer.Argument(..., metavar="PORTFOLIO_ID", help="Portfolio id (24 characters).")
 
 
-def _repository() -> AbstractContextManager[PortfolioPolicyRepository]:
+def _repository() -> "AbstractContextManager[PortfolioPolicyRepository]":
     """The override repository on the configured database, closed when the block ends."""
+    # Imported here: only the database commands load pymongo (start-up time).
+    from ordergen.store.portfolio_policies import PortfolioPolicyRepository
+
     return _open_repository(PortfolioPolicyRepository)
 
 

@@ -3,6 +3,7 @@
 from contextlib import ExitStack
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -20,12 +21,13 @@ from ordergen.domain.shard import WHOLE_RUN, Shard
 from ordergen.errors import DatabaseError, InputError
 from ordergen.observability.logs import configure_logging
 from ordergen.optimize.problem import Method
-from ordergen.run.execute import Progress, RunReport, run_to_file, run_to_mongo
+from ordergen.run.execute import Progress, RunReport, run_to_file
 from ordergen.run.request import RunRequest, Source
 from ordergen.run.sources import load_inputs
-from ordergen.services.submit import submit_run_orders
 from ordergen.settings import Settings, load_settings
-from ordergen.store.connection import open_database
+
+if TYPE_CHECKING:
+    from ordergen.store.connection import Db
 
 
 class Sink(StrEnum):
@@ -145,16 +147,22 @@ def rebalance(
     options = run_options(settings, method, jobs)
     needs_db = chosen_sink is not Sink.JSON or model_file is None
     with ExitStack() as stack:
-        try:
-            db = stack.enter_context(open_database(settings)) if needs_db else None
-        except DatabaseError as exc:
-            if sink is not None:
-                raise
-            # The user never asked for MongoDB: say how to do without it.
-            raise DatabaseError(
-                f"{exc} (without --output the orders go to MongoDB; "
-                "give --output FILE to write them as JSON)"
-            ) from exc
+        db: Db | None = None
+        if needs_db:
+            # Imported here, as the MongoDB sinks below: a files run to a JSON file never
+            # loads pymongo or httpx (start-up time).
+            from ordergen.store.connection import open_database
+
+            try:
+                db = stack.enter_context(open_database(settings))
+            except DatabaseError as exc:
+                if sink is not None:
+                    raise
+                # The user never asked for MongoDB: say how to do without it.
+                raise DatabaseError(
+                    f"{exc} (without --output the orders go to MongoDB; "
+                    "give --output FILE to write them as JSON)"
+                ) from exc
         observer = stack.enter_context(run_observer(settings, probe_port, db))
         loaded = load_inputs(settings, db, observer, request)
         inputs, chosen_id = loaded.inputs, loaded.run_id
@@ -164,6 +172,9 @@ def rebalance(
                 assert output is not None  # _chosen_sink guarantees it
                 return run_to_file(inputs, output, chosen_id, options, observer, advance)
             assert db is not None  # every non-JSON sink needs the database
+            from ordergen.run.to_mongo import run_to_mongo
+            from ordergen.services.submit import submit_run_orders
+
             wanted = [holdings.portfolio_id for holdings in inputs.holdings]
             return run_to_mongo(
                 inputs,

@@ -3,6 +3,7 @@
 
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -18,7 +19,9 @@ from ordergen.run.engine import RunOptions
 from ordergen.run.execute import Progress, RunReport
 from ordergen.run.inputs import RunInputs
 from ordergen.settings import Settings
-from ordergen.store.connection import Db, ping
+
+if TYPE_CHECKING:
+    from ordergen.store.connection import Db
 
 METHOD_OPTION = typer.Option(
     Method.AUTO, "--method", help="auto: certified fast path + MILP; milp: MILP for all."
@@ -41,11 +44,21 @@ def run_options(settings: Settings, method: Method, jobs: int | None) -> RunOpti
     )
 
 
-def run_observer(settings: Settings, probe_port: int | None, db: Db | None) -> RunObserver:
+def _ready_check(db: "Db | None") -> Callable[[], bool]:
+    """Always ready without a database; with one, ready while it answers a ping."""
+    if db is None:
+        return lambda: True
+    # Imported here: only a run with a database loads pymongo (start-up time).
+    from ordergen.store.connection import ping
+
+    return lambda: ping(db)
+
+
+def run_observer(settings: Settings, probe_port: int | None, db: "Db | None") -> RunObserver:
     """The run's observer: `--probe-port` over `PROBE_PORT`; ready once `db` answers a ping."""
     return RunObserver(
         probe_port=probe_port if probe_port is not None else settings.probe_port,
-        ready_check=(lambda: True) if db is None else (lambda: ping(db)),
+        ready_check=_ready_check(db),
         pushgateway_url=settings.pushgateway_url,
         per_portfolio_lines=renders_json(settings.log_format),
     )

@@ -8,7 +8,7 @@ portfolio's drifts and orders are shown with `--portfolio`.
 import json
 from collections.abc import Iterable, Mapping
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -17,9 +17,9 @@ from ordergen.cli.output import fields_table, print_json, print_tables, say, tab
 from ordergen.domain.values import parse_globeco_id
 from ordergen.errors import NotFoundError
 from ordergen.settings import load_settings
-from ordergen.store.connection import Document, open_database
-from ordergen.store.orders import orders_for_run
-from ordergen.store.runs import RunRepository
+
+if TYPE_CHECKING:
+    from ordergen.store.connection import Document
 
 runs_app = typer.Typer(
     name="runs",
@@ -46,7 +46,7 @@ def _services(failed: Mapping[str, str] | None) -> str:
     return "; ".join(f"{service}: {reason}" for service, reason in failed.items())
 
 
-def portfolio_summary(result: Document) -> dict[str, Any]:
+def portfolio_summary(result: "Document") -> dict[str, Any]:
     """One portfolio's result without its drifts and order details, and its order count."""
     return {
         **{name: result.get(name) for name in SUMMARY_FIELDS},
@@ -61,6 +61,10 @@ def list_runs(
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON on stdout."),
 ) -> None:
     """List runs, latest first: status, method, counts, start and end."""
+    # Imported here, as in `show`: only these commands load pymongo (start-up time).
+    from ordergen.store.connection import open_database
+    from ordergen.store.runs import RunRepository
+
     with open_database(load_settings()) as db:
         runs = RunRepository(db).list(model, limit)
     if as_json:
@@ -96,6 +100,10 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the run as JSON on stdout."),
 ) -> None:
     """Show a run: status, counts, digest, shards; its first portfolios or one portfolio."""
+    from ordergen.store.connection import open_database
+    from ordergen.store.orders import orders_for_run
+    from ordergen.store.runs import RunRepository
+
     portfolio_id = None if portfolio is None else parse_globeco_id(portfolio, "--portfolio")
     with open_database(load_settings()) as db:
         runs = RunRepository(db)
@@ -112,7 +120,7 @@ def show(
     _show_portfolio(run, result, orders, as_json)
 
 
-def _show_run(run: Document, portfolios: list[dict[str, Any]], as_json: bool) -> None:
+def _show_run(run: "Document", portfolios: list[dict[str, Any]], as_json: bool) -> None:
     total = run.get("portfolios")
     if as_json:
         print_json({"run": run, "portfolios": portfolios})
@@ -130,7 +138,7 @@ def _show_run(run: Document, portfolios: list[dict[str, Any]], as_json: bool) ->
         say(f"{total - len(portfolios)} more: --limit N lists more, --portfolio ID shows one")
 
 
-def _run_table(run: Document) -> Any:
+def _run_table(run: "Document") -> Any:
     return fields_table(
         f"run {run['runId']}",
         [
@@ -149,7 +157,7 @@ def _run_table(run: Document) -> Any:
     )
 
 
-def _shards_table(run: Document) -> Any:
+def _shards_table(run: "Document") -> Any:
     # A sharded run settles its counts only when the last shard ends; until then
     # each shard's own entry is what there is to show.
     shards: Mapping[str, Document] = run.get("shards", {})
@@ -172,7 +180,7 @@ def _compact(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
-def _policy_rows(audit: Document | None) -> list[tuple[str, object]]:
+def _policy_rows(audit: "Document | None") -> list[tuple[str, object]]:
     """What a portfolio that ran under a policy says about it; nothing for one that did not."""
     if audit is None:
         return []
@@ -193,7 +201,9 @@ def _policy_rows(audit: Document | None) -> list[tuple[str, object]]:
     return rows
 
 
-def _show_portfolio(run: Document, result: Document, orders: list[Document], as_json: bool) -> None:
+def _show_portfolio(
+    run: "Document", result: "Document", orders: "list[Document]", as_json: bool
+) -> None:
     if as_json:
         print_json({"run": run, "portfolio": result, "orders": orders})
         return

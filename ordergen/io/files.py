@@ -9,11 +9,9 @@ import csv
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.model import InvestmentModel, validate_model
@@ -89,47 +87,6 @@ def _read_text(path: Path, what: str, data: bytes | None = None) -> str:
     return text
 
 
-class _DecimalYamlLoader(yaml.SafeLoader):
-    """Safe YAML whose floats become Decimals made from the digits as written."""
-
-
-_YAML_SPECIAL = {".inf": "Infinity", "+.inf": "Infinity", "-.inf": "-Infinity", ".nan": "NaN"}
-
-
-def _yaml_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    text = str(loader.construct_scalar(node)).replace("_", "")
-    special = _YAML_SPECIAL.get(text.lower())
-    if special is not None:
-        return Decimal(special)
-    try:
-        return Decimal(text)
-    except InvalidOperation:  # YAML 1.1 base-60 floats such as 1:30.5
-        return Decimal(str(loader.construct_yaml_float(node)))
-
-
-_DecimalYamlLoader.add_constructor("tag:yaml.org,2002:float", _yaml_decimal)
-
-
-def _non_text_key(document: object) -> object | None:
-    """The first mapping key in `document` that is not a string (YAML allows any), or None."""
-    seen: set[int] = set()
-    pending: list[object] = [document]
-    while pending:
-        item = pending.pop()
-        if id(item) in seen:  # YAML aliases can share (or nest) a node
-            continue
-        seen.add(id(item))
-        if isinstance(item, Mapping):
-            mapping: Mapping[object, object] = item
-            for key, value in mapping.items():
-                if not isinstance(key, str):
-                    return key
-                pending.append(value)
-        elif isinstance(item, list):
-            pending.extend(item)
-    return None
-
-
 class _DuplicateKeyError(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
@@ -167,21 +124,10 @@ def load_structured(path: Path, what: str = "JSON or YAML", data: bytes | None =
     `data` holds the file's bytes if they were read already."""
     text = _read_text(path, what, data)
     if path.suffix.lower() in YAML_SUFFIXES:
-        try:
-            # A SafeLoader subclass: it builds plain data only, as yaml.safe_load does.
-            document = yaml.load(text, Loader=_DecimalYamlLoader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
-            where = "" if mark is None else f" at line {mark.line + 1}, column {mark.column + 1}"
-            raise InputError(str(path), None, f"is not valid YAML: {exc.problem}{where}") from None
-        except (yaml.YAMLError, ValueError, RecursionError) as exc:
-            # ValueError: a timestamp such as 2024-13-01, or an over-long integer.
-            first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
-            raise InputError(str(path), None, f"is not valid YAML: {first_line}") from None
-        key = _non_text_key(document)
-        if key is not None:
-            raise InputError(str(path), key, "is not a text key: every key must be text")
-        return document
+        # Imported here: only YAML files need PyYAML, and its import slows every run's start.
+        from ordergen.io.yaml_files import load_yaml
+
+        return load_yaml(path, text)
     try:
         return json.loads(
             text, parse_float=Decimal, parse_constant=Decimal, object_pairs_hook=_unique_keys

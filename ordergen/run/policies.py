@@ -8,6 +8,7 @@ id from them.
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ordergen.domain.model import InvestmentModel
 from ordergen.domain.policy import PolicyOverride
@@ -15,12 +16,13 @@ from ordergen.domain.policy_overrides import overrides_for_run
 from ordergen.errors import InputError
 from ordergen.io.files import content_digest
 from ordergen.io.policy_files import read_portfolio_policies
-from ordergen.store.connection import Db
-from ordergen.store.portfolio_policies import PortfolioPolicyRepository
+
+if TYPE_CHECKING:
+    from ordergen.store.connection import Db
 
 
 def run_overrides(
-    model: InvestmentModel, db: Db | None, policies_file: Path | None
+    model: InvestmentModel, db: "Db | None", policies_file: Path | None
 ) -> dict[str, PolicyOverride]:
     """Each of the model's portfolios' override that has one (stored, the file winning).
 
@@ -36,7 +38,12 @@ def run_overrides(
             strangers[0],
             f"is not a portfolio of model {model.name!r} ({len(strangers)} such)",
         )
-    stored = {} if db is None else PortfolioPolicyRepository(db).for_portfolios(model.portfolios)
+    stored: dict[str, PolicyOverride] = {}
+    if db is not None:
+        # Imported here: a files run without a database never loads pymongo (start-up time).
+        from ordergen.store.portfolio_policies import PortfolioPolicyRepository
+
+        stored = PortfolioPolicyRepository(db).for_portfolios(model.portfolios)
     return overrides_for_run(model.portfolios, stored, given)
 
 

@@ -2,6 +2,7 @@
 
 import time
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from ordergen.domain.model import InvestmentModel
 from ordergen.io.files import content_digest, read_model
@@ -16,11 +17,10 @@ from ordergen.run.inputs import (
 )
 from ordergen.run.policies import digest_with_overrides, overrides_document, run_overrides
 from ordergen.run.request import RunRequest, Source
-from ordergen.services.inputs import load_service_inputs, write_snapshot
 from ordergen.settings import Settings
-from ordergen.store.connection import Db
-from ordergen.store.models import ModelRepository
-from ordergen.store.runs import RunRepository
+
+if TYPE_CHECKING:
+    from ordergen.store.connection import Db
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class LoadedInputs:
     """The model came from MongoDB, so its `lastRebalanceDate` is kept there."""
 
 
-def _model(db: Db | None, request: RunRequest) -> tuple[InvestmentModel, bool]:
+def _model(db: "Db | None", request: RunRequest) -> tuple[InvestmentModel, bool]:
     """The model to rebalance and whether it is stored in MongoDB.
 
     The request names exactly one of a model file, a stored model or a portfolio, and
@@ -41,6 +41,9 @@ def _model(db: Db | None, request: RunRequest) -> tuple[InvestmentModel, bool]:
         return read_model(request.model_file), False
     if db is None:
         raise ValueError("a stored model needs the database")
+    # Imported here: a files run never loads pymongo (start-up time).
+    from ordergen.store.models import ModelRepository
+
     repository = ModelRepository(db)
     if request.model is not None:
         return repository.get(request.model), True
@@ -50,7 +53,7 @@ def _model(db: Db | None, request: RunRequest) -> tuple[InvestmentModel, bool]:
 
 
 def load_inputs(
-    settings: Settings, db: Db | None, observer: RunObserver, request: RunRequest
+    settings: Settings, db: "Db | None", observer: RunObserver, request: RunRequest
 ) -> LoadedInputs:
     """Resolve the model, load and validate the inputs, choose the run id.
 
@@ -86,6 +89,10 @@ def load_inputs(
         digest = digest_with_overrides(inputs.digest, overrides)
         inputs = replace(inputs, digest=digest, overrides=used_overrides)
         return LoadedInputs(inputs, default_run_id(given_id, digest), stored)
+    # Imported here: a files run never loads httpx or pymongo (start-up time).
+    from ordergen.services.inputs import load_service_inputs, write_snapshot
+    from ordergen.store.runs import RunRepository
+
     runs = None if db is None else RunRepository(db)
     known = {} if runs is None or given_id is None else runs.recorded_prices(given_id)
     loaded = load_service_inputs(settings, chosen_model, wanted, known_prices=known)

@@ -7,7 +7,7 @@ entries have finished, by whichever shard finishes last. Starting a run id again
 
 Each shard has at most one writer at a time: `claim` makes a process its `owner`
 under a lease that its heartbeat (`renew`) extends; `finish` gives the ownership up.
-A process that finds a live owner waits for it (see `ordergen.run.execute`), and a writer
+A process that finds a live owner waits for it (see `ordergen.run.to_mongo`), and a writer
 killed outright blocks the shard for at most one lease.
 """
 
