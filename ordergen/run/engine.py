@@ -22,7 +22,7 @@ from ordergen.domain.results import PolicyAudit, PortfolioResult
 from ordergen.errors import InputError
 from ordergen.optimize.problem import IntArray, Method, ModelTerms, Solution, Status
 from ordergen.optimize.solve import solve_batch
-from ordergen.run.policy_rows import PolicyRow, SolveSettings, solve_policy_rows
+from ordergen.run.policy_rows import PolicyRow, solve_policy_rows
 
 DEFAULT_CHUNK = 2000
 
@@ -213,9 +213,15 @@ def _solve_chunk(
         outside_prices = {
             item.security_id: item.price for row in policy_rows for item in held.outside[row.row]
         }
-        settings = SolveSettings(options.method, options.jobs, options.time_limit)
         solved, policy_columns = solve_policy_rows(
-            model, terms, chunk, outside_prices, policy_rows, settings
+            model,
+            terms,
+            chunk,
+            outside_prices,
+            policy_rows,
+            method=options.method,
+            jobs=options.jobs,
+            time_limit=options.time_limit,
         )
         results.update(solved)
     for row, policy_row in policy_of.items():

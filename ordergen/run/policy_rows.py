@@ -42,13 +42,6 @@ class PolicyRow:
     """Which policy it runs under; completed with the reserve and floor once solved."""
 
 
-@dataclass(frozen=True)
-class SolveSettings:
-    method: Method
-    jobs: int
-    time_limit: float
-
-
 def _plain(value: Decimal) -> Decimal:
     """`value` without the trailing zeros of the solver's common scale ("75000.00" -> 75000)."""
     return value.normalize() if value else Decimal(0)
@@ -69,11 +62,15 @@ def solve_policy_rows(
     chunk: Sequence[Holdings],
     outside_prices: Mapping[str, Decimal],
     rows: Sequence[PolicyRow],
-    settings: SolveSettings,
+    *,
+    method: Method,
+    jobs: int,
+    time_limit: float,
 ) -> tuple[dict[int, PortfolioResult], RebalancedColumns | None]:
     """The result of each of `rows`, by its row in `chunk`, and the rebalanced ones' columns.
 
-    `outside_prices` prices every security the rows hold outside the model.
+    `outside_prices` prices every security the rows hold outside the model; `method`,
+    `jobs` and `time_limit` are the run's solve options.
     """
     policy_terms = PolicyTerms.build(terms, outside_prices)
     columns = ModelColumns.of(policy_terms.security_ids, policy_terms.targets, policy_terms.prices)
@@ -91,9 +88,9 @@ def solve_policy_rows(
     solutions = solve_policy_cases(
         policy_terms,
         cases,
-        method=settings.method,
-        jobs=settings.jobs,
-        time_limit=settings.time_limit,
+        method=method,
+        jobs=jobs,
+        time_limit=time_limit,
     )
     # MV' has the places of MV (3) or of the cash need, whichever is finer.
     scale = max([MONEY_SCALE, *(places(item.cash_need) for item in rows)])
