@@ -158,9 +158,12 @@ def _policy_rows(
     if model.policy.is_default and not overrides:
         return {}
     rows: dict[int, PolicyRow] = {}
+    as_modelled = PolicyAudit({}, Decimal(0))  # shared by every portfolio without an override
     for row, item in enumerate(chunk):
         override = overrides.get(item.portfolio_id)
-        if model.policy.is_default and override is None:
+        if override is None:
+            if not model.policy.is_default:
+                rows[row] = PolicyRow(row, Decimal(0), model.policy, Decimal(0), as_modelled)
             continue
         policy, cash_need = effective_policy(model.policy, override)
         audit = PolicyAudit(policy_differences(model.policy, policy), cash_need)
