@@ -17,7 +17,13 @@ from ordergen.store.connection import Db
 from ordergen.store.runs import RunRepository
 from ordergen.store.schema import RUN_PORTFOLIOS
 from tests.cli.test_rebalance_cli import rebalance
-from tests.cli.test_rebalance_services import invoke, point_at, stored_orders, stored_suite
+from tests.cli.test_rebalance_services import (
+    invoke,
+    point_at,
+    replay_snapshot,
+    stored_orders,
+    stored_suite,
+)
 from tests.factories import gid, model_doc
 from tests.services.fake_globeco import FakeGlobeCo
 
@@ -204,12 +210,12 @@ def test_a_services_snapshot_keeps_the_overrides_and_replays_to_the_same_orders(
     assert result.exit_code == ExitCode.OK, result.output
     kept = json.loads((snapshot / "portfolio-policies.json").read_text())
     assert kept == {portfolio: {"innerBand": "1", "cashNeed": "500"}}
-    replay = runner.invoke(app, ["rebalance", "--jobs", "1", "--model-file",
-                                 str(snapshot / "model.json"), "--positions",
-                                 str(snapshot / "positions.json"), "--prices",
-                                 str(snapshot / "prices.json"), "--portfolio-policies",
-                                 str(snapshot / "portfolio-policies.json"), "--output",
-                                 str(tmp_path / "replay.json")])  # fmt: skip
+    replay = replay_snapshot(
+        snapshot,
+        tmp_path / "replay.json",
+        "--portfolio-policies",
+        str(snapshot / "portfolio-policies.json"),
+    )
     assert replay.exit_code == ExitCode.OK, replay.output
     replayed = {
         (p["portfolioId"], o["securityId"]): (o["side"], o["quantity"])

@@ -51,6 +51,15 @@ def stored_orders(db: Db, run_id: str) -> dict[tuple[str, str], tuple[str, int, 
     }
 
 
+def replay_snapshot(snapshot: Path, output: Path, *extra: str) -> Any:
+    """`rebalance` offline from the files a `--snapshot` wrote, to `output`."""
+    return runner.invoke(app, ["rebalance", "--jobs", "1", "--model-file",
+                               str(snapshot / "model.json"), "--positions",
+                               str(snapshot / "positions.json"), "--prices",
+                               str(snapshot / "prices.json"), "--output", str(output),
+                               *extra])  # fmt: skip
+
+
 def test_live_inputs_to_the_order_service_and_a_snapshot_that_replays(
     globeco: FakeGlobeCo,
     stored_suite: InvestmentModel,
@@ -77,11 +86,7 @@ def test_live_inputs_to_the_order_service_and_a_snapshot_that_replays(
     assert all(len(closes) == 1 for closes in served.values())
     assert run["prices"][gid("C")] == served["TC"][0]
     # Replaying the snapshot offline gives the same orders.
-    replay = runner.invoke(app, ["rebalance", "--jobs", "1", "--model-file",
-                                 str(snapshot / "model.json"), "--positions",
-                                 str(snapshot / "positions.json"), "--prices",
-                                 str(snapshot / "prices.json"), "--output",
-                                 str(tmp_path / "replay.json")])  # fmt: skip
+    replay = replay_snapshot(snapshot, tmp_path / "replay.json")
     assert replay.exit_code == ExitCode.OK, replay.output
     replayed = {
         (p["portfolioId"], o["securityId"]): (o["side"], o["quantity"], "accepted")
