@@ -152,6 +152,7 @@ def _run_table(run: "Document") -> Any:
             ("by status", _counts(run.get("byStatus"))),
             ("orders", run.get("orders")),
             ("shards", run.get("shardCount")),
+            *([("model policy", _compact(run["policy"]))] if "policy" in run else []),
             ("failed services", _services(run.get("failedServices"))),
         ],
     )

@@ -118,6 +118,7 @@ def run_to_mongo(
             owner=owner,
             lease_seconds=lease_seconds,
             prices=inputs.prices,
+            model_policy=inputs.model.policy.document(),
         )
 
     destination = f"mongodb database {db.name!r}"

@@ -184,9 +184,11 @@ def test_stored_overrides_the_file_winning_and_within_bands_in_the_run(
     assert results[Q]["status"] == "within-bands"
     run = RunRepository(mongo_db).get("policies")
     assert run["status"] == "completed"
+    assert run["policy"] == WITHIN_BANDS_POLICY
     assert run["byStatus"]["within-bands"] == 1
     shown = runner.invoke(app, ["runs", "show", "policies"])
     assert shown.exit_code == ExitCode.OK and "within-bands 1" in shown.stdout
+    assert "outside-bands" in shown.stdout
     one = runner.invoke(app, ["runs", "show", "policies", "--portfolio", P])
     assert one.exit_code == ExitCode.OK, one.output
     assert "mode=sell-only" in one.stdout and "20000" in one.stdout
