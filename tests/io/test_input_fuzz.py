@@ -22,6 +22,7 @@ from ordergen.cli.main import app
 from ordergen.errors import ExitCode, InputError
 from ordergen.io.policy_files import read_portfolio_policies
 from tests.factories import gid, model_doc
+from tests.raw_json import RAW, dumps
 
 runner = CliRunner()
 
@@ -31,7 +32,6 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-RAW = "\u27e6raw\u27e7"
 """Prefix of a string that `dumps` writes as a bare JSON token (1e400, NaN, ...)."""
 
 MODEL = model_doc([("S", "0.60", "0.05", "0.05"), ("B", "0.30", "0.03", "0.03")], ["P", "Q"])
@@ -98,16 +98,6 @@ nasty_value = st.one_of(
     st.lists(st.integers(), max_size=2),
     st.dictionaries(text, st.integers(), max_size=2),
 )
-
-
-def dumps(document: Any) -> str:
-    """JSON text in which strings made of RAW + token become that bare token."""
-    encoded = json.dumps(document, ensure_ascii=False)
-    while RAW in encoded:
-        start = encoded.index('"' + RAW)
-        end = encoded.index('"', start + 1)
-        encoded = encoded[:start] + encoded[start + 1 + len(RAW) : end] + encoded[end + 1 :]
-    return encoded
 
 
 def value_paths(document: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:

@@ -20,6 +20,7 @@ from ordergen.domain.model import InvestmentModel
 from ordergen.run.engine import rebalance
 from ordergen.services.inputs import ServiceInputs, load_service_inputs
 from tests.factories import gid, make_model
+from tests.raw_json import RAW, dumps
 from tests.services.fake_globeco import SUMMARY, FakeGlobeCo
 from tests.services.helpers import Sleeps, fast_options, service_settings
 
@@ -28,22 +29,11 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-RAW = "\u27e6raw\u27e7"
 """Prefix of a string that `dumps` writes as a bare JSON token (1e400, NaN, ...)."""
 P1, P2, P3 = gid("P1"), gid("P2"), gid("P3")
 GOOD = {P1: ("10000", {gid("A"): 40, gid("B"): 30}), P3: ("20000.50", {gid("B"): 12})}
 """The portfolios no fault touches: cash and quantities."""
 CLOSES = {"TA": "100", "TB": "50.25", "TX": "20"}
-
-
-def dumps(document: Any) -> str:
-    """JSON text in which strings made of RAW + token become that bare token."""
-    encoded = json.dumps(document, ensure_ascii=False)
-    while RAW in encoded:
-        start = encoded.index('"' + RAW)
-        end = encoded.index('"', start + 1)
-        encoded = encoded[:start] + encoded[start + 1 + len(RAW) : end] + encoded[end + 1 :]
-    return encoded
 
 
 def price_item(ticker: str, close: Any) -> str:
