@@ -134,13 +134,7 @@ class Policy:
             return self
         restrictions = dict(self.restrictions) | dict(override.restrictions or ())
         return Policy(
-            trigger=overriding(override.trigger, self.trigger),
-            inner_band=overriding(override.inner_band, self.inner_band),
-            mode=overriding(override.mode, self.mode),
-            cash_reserve=overriding(override.cash_reserve, self.cash_reserve),
-            min_trade=overriding(override.min_trade, self.min_trade),
-            trade_cost=overriding(override.trade_cost, self.trade_cost),
-            restrictions=_sorted_restrictions(restrictions),
+            **overridden_fields(override, self), restrictions=_sorted_restrictions(restrictions)
         )
 
     def document(self) -> dict[str, Any]:
@@ -162,6 +156,18 @@ _T = TypeVar("_T")
 def overriding(given: _T | None, inherited: _T) -> _T:
     """`given` where it is set, else `inherited`: how an override's fields take effect."""
     return inherited if given is None else given
+
+
+def overridden_fields(
+    given: "PolicyOverride", inherited: "Policy | PolicyOverride"
+) -> dict[str, Any]:
+    """Every policy field but `restrictions` (which merge), `given`'s where it sets one,
+    else `inherited`'s; by attribute name."""
+    return {
+        attribute: overriding(getattr(given, attribute), getattr(inherited, attribute))
+        for attribute in _ATTRIBUTES.values()
+        if attribute != "restrictions"
+    }
 
 
 def _document_fields(policy: "Policy | PolicyOverride") -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 from ordergen.domain.policy import (
     Policy,
     PolicyOverride,
+    overridden_fields,
     overriding,
     parse_policy,
     parse_policy_override,
@@ -45,12 +46,7 @@ def combine_overrides(
     if given.restrictions is not None:
         restrictions = tuple((dict(stored.restrictions or ()) | dict(given.restrictions)).items())
     return PolicyOverride(
-        trigger=overriding(given.trigger, stored.trigger),
-        inner_band=overriding(given.inner_band, stored.inner_band),
-        mode=overriding(given.mode, stored.mode),
-        cash_reserve=overriding(given.cash_reserve, stored.cash_reserve),
-        min_trade=overriding(given.min_trade, stored.min_trade),
-        trade_cost=overriding(given.trade_cost, stored.trade_cost),
+        **overridden_fields(given, stored),
         # Sorted like the parser's, so equal overrides compare equal.
         restrictions=None if restrictions is None else tuple(sorted(restrictions)),
         cash_need=overriding(given.cash_need, stored.cash_need),
