@@ -9,9 +9,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar, overload
 
-from ordergen.domain.fixed_point import exact_array, places, to_units
-from ordergen.domain.holdings_columns import HoldingsColumns
-from ordergen.domain.model_columns import ModelColumns
 from ordergen.domain.values import decimal_text
 
 BUY, SELL = "BUY", "SELL"
@@ -152,21 +149,3 @@ class PortfolioResult:
     @property
     def sell_orders(self) -> int:
         return len(self.orders) - self.buy_orders
-
-
-def worst_drift(
-    quantities: Mapping[str, int],
-    targets: Mapping[str, Decimal],
-    prices: Mapping[str, Decimal],
-    market_value: Decimal,
-) -> Decimal | None:
-    """Largest |weight - target| over every security held or targeted (None when MV <= 0).
-
-    One portfolio's `HoldingsColumns.worst_drifts`; every held security needs a price.
-    """
-    model = ModelColumns.of(list(targets), list(targets.values()), [prices[s] for s in targets])
-    holdings = HoldingsColumns.of([Decimal(0)], [quantities], model.security_ids, prices)
-    scale = places(market_value)
-    units = to_units(market_value, scale)
-    (drift,) = holdings.worst_drifts([0], exact_array([units], abs(units)), model, scale)
-    return drift

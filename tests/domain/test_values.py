@@ -1,14 +1,17 @@
 """The numeric limits of every input value, and why they keep downstream arithmetic exact."""
 
 import math
+from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 
+from ordergen.domain.fixed_point import exact_array, places, to_units
 from ordergen.domain.holdings import Holdings, market_value
+from ordergen.domain.holdings_columns import HoldingsColumns
 from ordergen.domain.model import MAX_DRIFT, MAX_TARGET
-from ordergen.domain.results import worst_drift
+from ordergen.domain.model_columns import ModelColumns
 from ordergen.domain.values import (
     MAX_AMOUNT,
     MAX_PLACES,
@@ -171,11 +174,27 @@ def test_the_limits_keep_every_downstream_computation_exact() -> None:
     assert drift == half_up(exact_gap / Fraction(tiny), 4)
 
 
-def half_up(value: Fraction, places: int) -> Decimal:
-    """`value` rounded half-up (away from zero) to `places`, computed exactly."""
-    scaled = abs(value) * 10**places
+def worst_drift(
+    quantities: Mapping[str, int],
+    targets: Mapping[str, Decimal],
+    prices: Mapping[str, Decimal],
+    valued_at: Decimal,
+) -> Decimal | None:
+    """One portfolio's `HoldingsColumns.worst_drifts`: the largest |weight - target| over
+    every security held or targeted, valued at `valued_at` (None when it is <= 0)."""
+    model = ModelColumns.of(list(targets), list(targets.values()), [prices[s] for s in targets])
+    holdings = HoldingsColumns.of([Decimal(0)], [quantities], model.security_ids, prices)
+    scale = places(valued_at)
+    units = to_units(valued_at, scale)
+    (drift,) = holdings.worst_drifts([0], exact_array([units], abs(units)), model, scale)
+    return drift
+
+
+def half_up(value: Fraction, digits: int) -> Decimal:
+    """`value` rounded half-up (away from zero) to `digits` places, computed exactly."""
+    scaled = abs(value) * 10**digits
     whole = math.floor(scaled + Fraction(1, 2))
-    return (Decimal(whole if value >= 0 else -whole)).scaleb(-places)
+    return (Decimal(whole if value >= 0 else -whole)).scaleb(-digits)
 
 
 def test_a_holding_or_market_value_out_of_range_is_an_input_error() -> None:
