@@ -154,7 +154,7 @@ def _solved(
 def _policy_rows(
     model: InvestmentModel, overrides: Mapping[str, PolicyOverride], chunk: Sequence[Holdings]
 ) -> dict[int, PolicyRow]:
-    """The rows of `chunk` that run under a policy (the model's or their own), unvalued."""
+    """The rows of `chunk` that run under a policy (the model's or their own)."""
     if model.policy.is_default and not overrides:
         return {}
     rows: dict[int, PolicyRow] = {}
@@ -163,11 +163,11 @@ def _policy_rows(
         override = overrides.get(item.portfolio_id)
         if override is None:
             if not model.policy.is_default:
-                rows[row] = PolicyRow(row, Decimal(0), model.policy, Decimal(0), as_modelled)
+                rows[row] = PolicyRow(row, model.policy, Decimal(0), as_modelled)
             continue
         policy, cash_need = effective_policy(model.policy, override)
         audit = PolicyAudit(policy_differences(model.policy, policy), cash_need)
-        rows[row] = PolicyRow(row, Decimal(0), policy, cash_need, audit)
+        rows[row] = PolicyRow(row, policy, cash_need, audit)
     return rows
 
 
@@ -197,6 +197,7 @@ def _solve_chunk(
     solvable: list[int] = []
     values: list[Decimal] = []
     policy_rows: list[PolicyRow] = []
+    policy_values: list[Decimal] = []
     for row, mv in zip(priced, held.market_values(priced, columns), strict=True):
         policy_row = policy_of.get(row)
         if mv == 0 and not held.holds_any[row] and (policy_row is None or not policy_row.cash_need):
@@ -204,7 +205,8 @@ def _solve_chunk(
             message = f"{why}: market value 0, nothing to trade"
             results[row] = _unsolved(chunk[row], Status.EMPTY, message, mv)
         elif policy_row is not None:
-            policy_rows.append(replace(policy_row, market_value=mv))
+            policy_rows.append(policy_row)
+            policy_values.append(mv)
         else:
             solvable.append(row)
             values.append(mv)
@@ -222,6 +224,7 @@ def _solve_chunk(
             chunk,
             outside_prices,
             policy_rows,
+            policy_values,
             method=options.method,
             jobs=options.jobs,
             time_limit=options.time_limit,

@@ -32,10 +32,9 @@ from ordergen.optimize.problem import Method, ModelTerms
 
 @dataclass(frozen=True)
 class PolicyRow:
-    """One portfolio of a chunk to solve under `policy`, valued at `market_value`."""
+    """One portfolio of a chunk (at `row`) to solve under `policy`."""
 
     row: int
-    market_value: Decimal
     policy: Policy
     cash_need: Decimal
     audit: PolicyAudit
@@ -62,12 +61,14 @@ def solve_policy_rows(
     chunk: Sequence[Holdings],
     outside_prices: Mapping[str, Decimal],
     rows: Sequence[PolicyRow],
+    market_values: Sequence[Decimal],
     *,
     method: Method,
     jobs: int,
     time_limit: float,
 ) -> tuple[dict[int, PortfolioResult], RebalancedColumns | None]:
-    """The result of each of `rows`, by its row in `chunk`, and the rebalanced ones' columns.
+    """The result of each of `rows` (valued at `market_values`), by its row in `chunk`, and
+    the rebalanced ones' columns.
 
     `outside_prices` prices every security the rows hold outside the model; `method`,
     `jobs` and `time_limit` are the run's solve options.
@@ -82,8 +83,8 @@ def solve_policy_rows(
         prices,
     )
     cases = [
-        PortfolioCase(item.market_value, held.quantities[index], item.policy, item.cash_need)
-        for index, item in enumerate(rows)
+        PortfolioCase(value, held.quantities[index], item.policy, item.cash_need)
+        for index, (item, value) in enumerate(zip(rows, market_values, strict=True))
     ]
     solutions = solve_policy_cases(
         policy_terms,
@@ -115,14 +116,16 @@ def solve_policy_rows(
         PortfolioResult(
             chunk[item.row].portfolio_id,
             solution.status.value,
-            market_value=item.market_value,
+            market_value=value,
             message=solution.message,
             solver=solution.solver.value,
             seconds=solution.seconds,
             worst_drift_before=before[index],
             policy=_audit(item, solution),
         )
-        for index, (item, solution) in enumerate(zip(rows, solutions, strict=True))
+        for index, (item, value, solution) in enumerate(
+            zip(rows, market_values, solutions, strict=True)
+        )
     ]
     results = dict(
         zip((item.row for item in rows), completed_results(plain, rebalanced), strict=True)
