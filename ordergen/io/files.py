@@ -8,7 +8,7 @@ written: a missing field is an error, never a default.
 import csv
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -189,6 +189,15 @@ def _cell(value: str, where: str, column: str) -> str:
     return value
 
 
+def _require(raw: Mapping[str, Any], names: Sequence[str], where: str, needs: str) -> None:
+    """An `InputError` for the first of `names` absent from `raw`: `where.name is missing:
+    <needs> a, b and c`. Required fields are never defaulted."""
+    for name in names:
+        if name not in raw:
+            listed = f"{', '.join(names[:-1])} and {names[-1]}"
+            raise InputError(f"{where}.{name}", None, f"is missing: {needs} {listed}")
+
+
 def summary_to_holdings(raw: object, where: str) -> Holdings:
     """Holdings from one portfolio-accounting summary; `where` prefixes field names in errors.
 
@@ -205,13 +214,7 @@ def summary_to_holdings(raw: object, where: str) -> Holdings:
             "is not a field of a portfolio summary: the fields are portfolioId, cashBalance, "
             "securities, securityCount and lastUpdated",
         )
-    for name in SUMMARY_REQUIRED:
-        if name not in raw:
-            raise InputError(
-                f"{where}.{name}",
-                None,
-                "is missing: a portfolio summary needs portfolioId, cashBalance and securities",
-            )
+    _require(raw, SUMMARY_REQUIRED, where, "a portfolio summary needs")
     portfolio_id = parse_globeco_id(raw["portfolioId"], f"{where}.portfolioId")
     cash = parse_cash(raw["cashBalance"], f"{where}.cashBalance")
     securities = raw["securities"]
@@ -230,13 +233,7 @@ def summary_to_holdings(raw: object, where: str) -> Holdings:
                 None,
                 f"must be an object {{securityId, netQuantity}}, not {value_kind(item)}",
             )
-        for name in HOLDING_REQUIRED:
-            if name not in item:
-                raise InputError(
-                    f"{item_where}.{name}",
-                    None,
-                    "is missing: each security needs securityId and netQuantity",
-                )
+        _require(item, HOLDING_REQUIRED, item_where, "each security needs")
         security_id = parse_globeco_id(item["securityId"], f"{item_where}.securityId")
         if security_id in quantities:
             raise InputError(
