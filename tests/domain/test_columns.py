@@ -8,7 +8,7 @@ document.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 import numpy as np
@@ -78,13 +78,10 @@ def chunks(draw: st.DrawFn) -> tuple[list[Position], dict[str, Decimal], list[Ho
     return positions, price_of, portfolios
 
 
-def columnar(
-    positions: Sequence[Position],
-    prices: dict[str, Decimal],
-    portfolios: Sequence[Holdings],
-    adjusted: Sequence[Sequence[int]],
-) -> ResultChunk:
-    """Every portfolio rebalanced to `adjusted`, as the batch builds an `ok` chunk."""
+def columns_of(
+    positions: Sequence[Position], prices: Mapping[str, Decimal], portfolios: Sequence[Holdings]
+) -> tuple[ModelColumns, HoldingsColumns]:
+    """The model's columns and the portfolios' holdings columns against them."""
     model = ModelColumns.of(
         [p.security_id for p in positions],
         [p.target for p in positions],
@@ -96,6 +93,17 @@ def columnar(
         model.security_ids,
         prices,
     )
+    return model, held
+
+
+def columnar(
+    positions: Sequence[Position],
+    prices: dict[str, Decimal],
+    portfolios: Sequence[Holdings],
+    adjusted: Sequence[Sequence[int]],
+) -> ResultChunk:
+    """Every portfolio rebalanced to `adjusted`, as the batch builds an `ok` chunk."""
+    model, held = columns_of(positions, prices, portfolios)
     rows = list(range(len(portfolios)))
     values = held.market_values(rows, model)
     units = [to_units(value, MONEY_SCALE) for value in values]
@@ -175,17 +183,7 @@ def test_market_values_and_worst_drifts_match_decimal(
     case: tuple[list[Position], dict[str, Decimal], list[Holdings]],
 ) -> None:
     positions, price_of, portfolios = case
-    model = ModelColumns.of(
-        [p.security_id for p in positions],
-        [p.target for p in positions],
-        [price_of[p.security_id] for p in positions],
-    )
-    held = HoldingsColumns.of(
-        [item.cash for item in portfolios],
-        [item.quantities for item in portfolios],
-        model.security_ids,
-        price_of,
-    )
+    model, held = columns_of(positions, price_of, portfolios)
     rows = list(range(len(portfolios)))
     values = held.market_values(rows, model)
     expected = [reference.market_value(item, price_of) for item in portfolios]
