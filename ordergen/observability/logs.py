@@ -1,9 +1,11 @@
 """Structured logs to stderr: JSON lines for machines, a console renderer for people.
 
-The app logs through structlog; third-party libraries (pymongo, httpx) log
-through the standard `logging` root at WARNING and up. Both pass through the
-same processors (timestamp, level, the run's context, secret redaction) and the
-same handler, so every line on stderr has one format.
+The app logs through structlog, which renders each line itself and writes it to
+stderr (a run logs a line per portfolio: the standard `logging` machinery would
+double their cost). Third-party libraries (pymongo, httpx) log through the
+standard `logging` root at WARNING and up, to a handler that renders their records
+with the same processors (timestamp, level, the run's context, secret redaction),
+so every line on stderr has one format.
 
 The run context is held in contextvars: it follows the main thread, not the
 probe server's threads or joblib workers (which do not log).
@@ -13,6 +15,7 @@ import functools
 import logging
 import re
 import sys
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,8 +24,7 @@ from structlog.typing import EventDict, FilteringBoundLogger, Processor, Wrapped
 
 FORMATS = ("auto", "json", "console")
 THIRD_PARTY_LEVEL = logging.WARNING
-# All structlog output goes through stdlib loggers under this one, so they can have
-# the app's level while the root (third-party libraries) stays at THIRD_PARTY_LEVEL.
+# App loggers are named under this one (`_AppLines`).
 _APP_LOGGER = "ordergen"
 _MASK = "***"
 _SECRET_KEY = re.compile(r"passw(or)?d|secret|token|api_?key", re.IGNORECASE)
@@ -62,13 +64,24 @@ def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDic
     return {key: _redact(key, value) for key, value in event_dict.items()}
 
 
+# App and third-party lines may come from different threads: one line at a time.
+_STDERR_LOCK = threading.Lock()
+
+
+def _write_line(line: str) -> None:
+    """Write `line` to the current `sys.stderr`, so later redirection (pytest,
+    CliRunner) is honoured, and flush it: a line is never held back."""
+    with _STDERR_LOCK:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
 class _StderrHandler(logging.Handler):
-    """Writes to the current `sys.stderr`, so later redirection (pytest, CliRunner) is honoured."""
+    """Third-party records, rendered by its formatter, to stderr."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stderr.write(self.format(record) + "\n")
-            sys.stderr.flush()
+            _write_line(self.format(record))
         except Exception:
             self.handleError(record)
 
@@ -77,11 +90,22 @@ class _StderrHandler(logging.Handler):
 _HANDLER = _StderrHandler()
 
 
-def _app_logger(name: str | None = None) -> logging.Logger:
-    """The stdlib logger behind an app logger: `name` itself if under ``ordergen``."""
-    if name is None or name == _APP_LOGGER or name.startswith(f"{_APP_LOGGER}."):
-        return logging.getLogger(name or _APP_LOGGER)
-    return logging.getLogger(f"{_APP_LOGGER}.{name}")
+class _AppLines:
+    """What an app logger writes to: each rendered line, whatever its level, to stderr.
+
+    `name` (``ordergen.<name>``) is what `structlog.stdlib.add_logger_name` reports.
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        if name is None or name == _APP_LOGGER or name.startswith(f"{_APP_LOGGER}."):
+            self.name = name or _APP_LOGGER
+        else:
+            self.name = f"{_APP_LOGGER}.{name}"
+
+    def msg(self, line: str) -> None:
+        _write_line(line)
+
+    debug = info = warning = error = critical = exception = msg
 
 
 def _level_number(level: str) -> int:
@@ -123,36 +147,29 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
         For an unknown level or format.
     """
     app_level = _level_number(level)
+    renderer = _renderer(fmt)
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.add_logger_name,
     ]
+    # Tracebacks become text before redaction, so they are redacted too.
+    rendering: list[Processor] = [structlog.processors.format_exc_info, redact_secrets, renderer]
     _HANDLER.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                # Tracebacks become text before redaction, so they are redacted too.
-                structlog.processors.format_exc_info,
-                redact_secrets,
-                _renderer(fmt),
-            ],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],
         )
     )
     root = logging.getLogger()
     root.setLevel(THIRD_PARTY_LEVEL)
-    app = logging.getLogger(_APP_LOGGER)
-    app.setLevel(app_level)
-    app.propagate = False  # it has the handler itself; through the root it would print twice
     # Adding the one handler again is a no-op, so repeated calls never duplicate lines.
     root.addHandler(_HANDLER)
-    app.addHandler(_HANDLER)
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[*shared, *rendering],
         wrapper_class=structlog.make_filtering_bound_logger(app_level),
-        logger_factory=_app_logger,
+        logger_factory=_AppLines,
         # Not cached, so a later configure_logging call reaches loggers made earlier.
         cache_logger_on_first_use=False,
     )
