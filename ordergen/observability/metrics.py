@@ -78,11 +78,12 @@ class RunMetrics:
             registry=None,
         )
         self._shown: set[Gauge] = set()
-        # Dashboards and rate() see every series from the first scrape.
-        for status in Status:
-            self._portfolios.labels(status=status.value)
-        for side in (BUY, SELL):
-            self._orders.labels(side=side)
+        # Dashboards and rate() see every series from the first scrape. The labelled
+        # series are kept: looking one up by label costs more than counting in it.
+        self._portfolios_by_status = {
+            status.value: self._portfolios.labels(status=status.value) for status in Status
+        }
+        self._orders_by_side = {side: self._orders.labels(side=side) for side in (BUY, SELL)}
 
     def set_run_info(self, *, run_id: str, model: str, method: str, version: str) -> None:
         """Describe the run as labels of the `ordergen_run_info` series."""
@@ -90,12 +91,15 @@ class RunMetrics:
 
     def observe_portfolio(self, status: str, solve_seconds: float) -> None:
         """Count one portfolio's outcome and record how long it took to solve."""
-        self._portfolios.labels(status=status).inc()
+        series = self._portfolios_by_status.get(status)
+        if series is None:  # a status of a run's own (within-bands)
+            series = self._portfolios_by_status[status] = self._portfolios.labels(status=status)
+        series.inc()
         self._solve_seconds.observe(solve_seconds)
 
     def add_orders(self, side: str, count: int) -> None:
         """Count `count` orders on `side` (BUY or SELL)."""
-        self._orders.labels(side=side).inc(count)
+        self._orders_by_side[side].inc(count)
 
     def observe_input_load(self, source: str, seconds: float) -> None:
         """Add `seconds` to the time spent loading inputs from `source` (e.g. mongo, pricing)."""

@@ -7,7 +7,9 @@ serves is computed in its own thread when it is asked.
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
+
+from structlog.typing import FilteringBoundLogger
 
 from ordergen import __version__
 from ordergen.domain.results import BUY, SELL, PortfolioResult
@@ -60,7 +62,8 @@ class RunObserver:
             )
         )
         self._model = ""
-        self._portfolio_log = _log.info if per_portfolio_lines else _log.debug
+        self._per_portfolio_lines = per_portfolio_lines
+        self._portfolio_log = self._portfolio_logger()
 
     @property
     def probe_port(self) -> int | None:
@@ -86,8 +89,14 @@ class RunObserver:
         """Name the run in every later log line and in `ordergen_run_info`."""
         bind_run(run_id)
         self._model = model
+        self._portfolio_log = self._portfolio_logger(_log.bind())
         self.metrics.set_run_info(run_id=run_id, model=model, method=method, version=__version__)
         _log.info("run_started", model=model, method=method, portfolios=portfolios)
+
+    def _portfolio_logger(self, log: FilteringBoundLogger = _log) -> Callable[..., Any]:
+        """The method that logs a portfolio's line. Given the configured logger (bound
+        when the run starts), it skips resolving the lazy one on each of the run's lines."""
+        return log.info if self._per_portfolio_lines else log.debug
 
     def input_loaded(self, source: str, seconds: float) -> None:
         """Record time spent loading inputs from `source` (files, mongo, a service)."""
