@@ -40,8 +40,12 @@ def missing_prices(
 ) -> list[str]:
     """Security ids (model ones first, then held ones, sorted) that have no price."""
     missing = [sid for sid in model.security_ids if sid not in prices]
-    held = {sid for h in holdings for sid, units in h.quantities.items() if units}
-    missing += sorted(held - set(prices) - set(missing))
+    holdings = list(holdings)
+    # The union of what is listed is built in C; only the few listed ids without a
+    # price are then looked at holding by holding (a zero quantity is not held).
+    unpriced = set().union(*(h.quantities.keys() for h in holdings)) - set(prices) - set(missing)
+    held = {sid for h in holdings for sid in unpriced if h.quantities.get(sid)} if unpriced else set()
+    missing += sorted(held)
     return missing
 
 

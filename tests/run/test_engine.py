@@ -7,7 +7,7 @@ import pytest
 from ordergen.domain.shard import Shard, select_shard, shard_of
 from ordergen.domain.summary import RunSummary
 from ordergen.errors import InputError
-from ordergen.run.engine import RunOptions, model_holdings, rebalance
+from ordergen.run.engine import RunOptions, missing_prices, model_holdings, rebalance
 from tests.factories import gid, holdings, make_model, prices
 
 MODEL = [("S", "0.60", "0.05", "0.05"), ("B", "0.30", "0.03", "0.03")]
@@ -31,6 +31,17 @@ def test_a_model_security_without_price_fails_every_portfolio() -> None:
     model = make_model(MODEL, ("P",))
     (result,) = rebalance(model, [holdings("P", "1000")], prices(S="100"))
     assert result.status == "error" and gid("B") in result.message
+
+
+def test_missing_prices_lists_model_securities_then_held_ones_but_not_zero_listings() -> None:
+    model = make_model(MODEL, ("P", "Q", "R"))
+    held = [
+        holdings("P", "10", S=1, Y=2, X=0),  # X listed with nothing held
+        holdings("Q", "10", W=-1, X=0),  # short W is held
+        holdings("R", "10", B=3, Z=0),
+    ]
+    assert missing_prices(model, held, prices(S="1", Z="1")) == [gid("B"), gid("W"), gid("Y")]
+    assert missing_prices(model, held, prices(S="1", B="1", W="1", Y="1")) == []
 
 
 def test_nothing_held_is_empty_but_holdings_worth_zero_are_sold() -> None:
