@@ -5,9 +5,9 @@ one portfolio's view of them, whose orders and drifts are built only when read.
 """
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TypeVar, overload
+from typing import Never, TypeVar, overload
 
 from ordergen.domain.values import decimal_text
 
@@ -92,6 +92,10 @@ class DeferredOrders(Deferred[Order]):
         self.buys = buys
 
 
+def _not_kept() -> tuple[Never, ...]:
+    raise LookupError("only the counts of these were kept (PortfolioResult.counted)")
+
+
 @dataclass(frozen=True)
 class PolicyAudit:
     """The policy a portfolio ran under, so a run can be checked from its output alone.
@@ -138,6 +142,17 @@ class PortfolioResult:
     turnover: Decimal = field(default=Decimal(0))
     policy: PolicyAudit | None = None
     """Set when the model has a policy or the portfolio an override; None otherwise."""
+
+    def counted(self) -> "PortfolioResult":
+        """This result with its orders and drifts reduced to their counts: what a run's
+        summary, logs and metrics read, cheap to send to another process. Reading the
+        orders or drifts themselves raises."""
+        buys = self.buy_orders
+        return replace(
+            self,
+            orders=DeferredOrders(buys, len(self.orders) - buys, _not_kept),
+            drifts=Deferred(len(self.drifts), _not_kept),
+        )
 
     @property
     def buy_orders(self) -> int:

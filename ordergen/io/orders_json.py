@@ -6,11 +6,12 @@ as integers. The file appears under its final name only once complete.
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from ordergen.domain.columns import ResultChunk
 from ordergen.domain.results import Drift, PortfolioResult
@@ -88,23 +89,64 @@ def atomic_text_file(path: Path) -> Iterator[IO[str]]:
         raise
 
 
+class PortfolioList:
+    """Portfolios' JSON texts, one after another with ",\n" between them, chunk by chunk.
+
+    `follows`: texts were written before this list's first, so a separator leads it.
+    """
+
+    def __init__(self, stream: IO[str], *, follows: bool = False) -> None:
+        self._stream = stream
+        self._follows = follows
+        self._texts = PortfolioTexts()
+
+    def add_chunk(self, chunk: ResultChunk) -> None:
+        """Write every portfolio of `chunk`, in order."""
+        for text in self._texts(chunk):
+            if self._follows:
+                self._stream.write(",\n")
+            self._stream.write(text)
+            self._follows = True
+
+
 class OrdersFileWriter:
     """Writes `{"runId", "method", "model", "portfolios": [...], "summary": {...}}` in one pass."""
 
     def __init__(self, stream: IO[str], header: dict[str, Any]) -> None:
         self._stream = stream
-        self._first = True
-        self._texts = PortfolioTexts()
+        self._portfolios = PortfolioList(stream)
         opening = json.dumps(header, separators=(",", ":"))[:-1]
         stream.write(f'{opening},"portfolios":[\n')
 
     def add_chunk(self, chunk: ResultChunk) -> None:
         """Write every portfolio of `chunk`, in order."""
-        for text in self._texts(chunk):
-            if not self._first:
-                self._stream.write(",\n")
-            self._stream.write(text)
-            self._first = False
+        self._portfolios.add_chunk(chunk)
+
+    def append(self, written: BinaryIO) -> None:
+        """Add the portfolios another process wrote to `written` (a `PortfolioList` that
+        follows these), copied from file to file by the kernel."""
+        self._stream.flush()
+        append_file(written, self._stream.fileno())
 
     def close(self, summary: dict[str, Any]) -> None:
         self._stream.write(f'\n],"summary":{json.dumps(summary, separators=(",", ":"))}}}\n')
+
+
+def append_file(source: BinaryIO, target: int) -> None:
+    """Append all of `source` at the file position of descriptor `target`.
+
+    `copy_file_range` keeps the bytes in the kernel (no trip through this process).
+    Where there is none, or the file system refuses it before anything is copied,
+    the bytes are copied in blocks.
+    """
+    offset = 0
+    try:
+        while copied := os.copy_file_range(source.fileno(), target, 1 << 30, offset):
+            offset += copied
+        return
+    except (AttributeError, OSError):  # no copy_file_range here, or not for these files
+        if offset:
+            raise
+    source.seek(0)
+    with open(target, "wb", closefd=False) as out:
+        shutil.copyfileobj(source, out)
