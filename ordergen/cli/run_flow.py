@@ -27,7 +27,7 @@ METHOD_OPTION = typer.Option(
     Method.AUTO, "--method", help="auto: certified fast path + MILP; milp: MILP for all."
 )
 JOBS_OPTION = typer.Option(
-    None, "--jobs", min=0, help="Solver processes (default JOBS, 0 = all cores)."
+    None, "--jobs", min=0, help="Processes to solve with (default JOBS, 0 = all cores)."
 )
 PROBE_PORT_OPTION = typer.Option(
     None, "--probe-port", min=0, max=65535, help="Serve health and /metrics (PROBE_PORT)."

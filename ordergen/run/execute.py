@@ -6,17 +6,19 @@ infrastructure's.
 """
 
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ordergen import __version__
 from ordergen.domain.model import InvestmentModel
+from ordergen.domain.results import PortfolioResult
 from ordergen.domain.summary import RunSummary
 from ordergen.io.orders_json import OrdersFileWriter, atomic_text_file
 from ordergen.observability.run import RunObserver
 from ordergen.run.engine import RunOptions
+from ordergen.run.forked_half import forked_half, split_point
 from ordergen.run.inputs import RunInputs
 from ordergen.run.stream import ResultSink, execute
 
@@ -70,8 +72,12 @@ def solve_into(
     options: RunOptions,
     observer: RunObserver,
     progress: Progress | None,
+    solved_elsewhere: Callable[[], Sequence[PortfolioResult]] | None = None,
 ) -> RunSummary:
-    """Rebalance every portfolio of `inputs` into `sink`, reporting to `observer`."""
+    """Rebalance every portfolio of `inputs` into `sink`, reporting to `observer`.
+
+    `solved_elsewhere`: see `ordergen.run.stream.execute`.
+    """
 
     def on_chunk(count: int) -> None:
         observer.on_chunk(count)
@@ -90,6 +96,7 @@ def solve_into(
         on_chunk=on_chunk,
         unpriced=inputs.unpriced,
         overrides=inputs.overrides,
+        solved_elsewhere=solved_elsewhere,
     )
 
 
@@ -116,8 +123,30 @@ def run_to_file(
         "inputDigest": inputs.digest,
         "ordergenVersion": __version__,
     }
+    split = split_point(len(inputs.holdings), options)
     with atomic_text_file(output) as stream:
-        summary = solve_into(inputs, OrdersFileWriter(stream, header), options, observer, progress)
+        writer = OrdersFileWriter(stream, header)
+        if split is None:
+            summary = solve_into(inputs, writer, options, observer, progress)
+        else:
+            stream.flush()  # the forked process must not inherit text still to be written
+            with forked_half(
+                inputs.model,
+                inputs.holdings[split:],
+                inputs.prices,
+                options,
+                output.parent,
+                unpriced=inputs.unpriced,
+                overrides=inputs.overrides,
+            ) as second:
+                summary = solve_into(
+                    replace(inputs, holdings=inputs.holdings[:split]),
+                    writer,
+                    replace(options, jobs=1),  # the other core solves the second half
+                    observer,
+                    progress,
+                    solved_elsewhere=lambda: second.join(writer),
+                )
     return RunReport(
         run_id,
         inputs.model.name,

@@ -62,13 +62,19 @@ def execute(
     on_chunk: Callable[[int], None] | None = None,
     unpriced: Mapping[str, str] | None = None,
     overrides: Mapping[str, PolicyOverride] | None = None,
+    solved_elsewhere: Callable[[], Sequence[PortfolioResult]] | None = None,
 ) -> RunSummary:
     """Solve every portfolio, stream the results to `sink`, close it with the summary.
 
     `on_result` sees every portfolio's result, in order, once the sink has it.
+    `solved_elsewhere` (with a chunk sink only) waits for the portfolios that follow
+    `holdings`, which another process solved, adds them to the sink and returns their
+    results; they are observed after those of `holdings`.
     """
     chunk_sink = sink if isinstance(sink, ChunkSink) else None
     portfolio_sink = None if isinstance(sink, ChunkSink) else sink
+    if solved_elsewhere is not None and chunk_sink is None:
+        raise ValueError("portfolios solved elsewhere can only join a chunk sink")
     with _inputs_left_alone():
         for chunk in rebalance_chunks(
             model,
@@ -87,5 +93,13 @@ def execute(
                     portfolio_sink.add(result)
                 if on_result is not None:
                     on_result(result)
+        if solved_elsewhere is not None:
+            joined = solved_elsewhere()
+            for result in joined:
+                summary.add(result)
+                if on_result is not None:
+                    on_result(result)
+            if on_chunk is not None:
+                on_chunk(len(joined))
         sink.close(summary.document())
     return summary

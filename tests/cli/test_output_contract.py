@@ -37,3 +37,26 @@ def test_demo_orders_file_is_byte_identical_to_the_recorded_one(
     assert completed.returncode == 0, completed.stderr
     digest = hashlib.sha256((directory / "orders.json").read_bytes()).hexdigest()
     assert digest == expected
+
+
+# Recorded from one process (main at 3b5f15b, before a files run could use two): with
+# 4,500 portfolios and --jobs 2 the second half is solved and written by a forked process.
+TWO_PROCESSES = {
+    "orders.json": "a960fb31c3e326098a7590e124ce9d69b021df331efddd8618bb32936d2e1e72",
+    "orders-desk-policy.json": "8d27f9ba58b65a7a24b0dc0de9017e7ffeace162743c7f45884d38929047966e",
+}
+
+
+def test_a_run_on_two_processes_writes_the_one_process_files(tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    flags = ["--portfolios", "4500", "--securities", "10", "--seed", "5", "--jobs", "2"]
+    completed = subprocess.run(
+        [sys.executable, "-m", "ordergen", "demo", "--dir", str(directory), *flags],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    for name, expected in TWO_PROCESSES.items():
+        assert hashlib.sha256((directory / name).read_bytes()).hexdigest() == expected, name
