@@ -5,7 +5,7 @@ one portfolio's view of them, whose orders and drifts are built only when read.
 """
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Never, TypeVar, overload
 
@@ -93,7 +93,7 @@ class DeferredOrders(Deferred[Order]):
 
 
 def _not_kept() -> tuple[Never, ...]:
-    raise LookupError("only the counts of these were kept (PortfolioResult.counted)")
+    raise LookupError("only the counts of these were kept (counted_values)")
 
 
 @dataclass(frozen=True)
@@ -143,17 +143,6 @@ class PortfolioResult:
     policy: PolicyAudit | None = None
     """Set when the model has a policy or the portfolio an override; None otherwise."""
 
-    def counted(self) -> "PortfolioResult":
-        """This result with its orders and drifts reduced to their counts: what a run's
-        summary, logs and metrics read, cheap to send to another process. Reading the
-        orders or drifts themselves raises."""
-        buys = self.buy_orders
-        return replace(
-            self,
-            orders=DeferredOrders(buys, len(self.orders) - buys, _not_kept),
-            drifts=Deferred(len(self.drifts), _not_kept),
-        )
-
     @property
     def buy_orders(self) -> int:
         """How many orders buy (counted without building orders that are deferred)."""
@@ -164,3 +153,28 @@ class PortfolioResult:
     @property
     def sell_orders(self) -> int:
         return len(self.orders) - self.buy_orders
+
+
+# Every field but the orders and drifts, which `counted_values` reduces to counts.
+_PLAIN_FIELDS = tuple(
+    item.name for item in fields(PortfolioResult) if item.name not in {"orders", "drifts"}
+)
+CountedResult = tuple[object, ...]
+
+
+def counted_values(result: PortfolioResult) -> CountedResult:
+    """`result` as plain values, its orders and drifts reduced to their counts: what a
+    run's summary, logs and metrics read, quick to send to another process."""
+    plain = tuple(getattr(result, name) for name in _PLAIN_FIELDS)
+    return (*plain, result.buy_orders, result.sell_orders, len(result.drifts))
+
+
+def from_counted_values(values: CountedResult) -> PortfolioResult:
+    """The result `counted_values` gave `values`; reading its orders or drifts raises."""
+    *plain, buys, sells, drifts = values
+    assert isinstance(buys, int) and isinstance(sells, int) and isinstance(drifts, int)
+    return PortfolioResult(
+        **dict(zip(_PLAIN_FIELDS, plain, strict=True)),  # type: ignore[arg-type]
+        orders=DeferredOrders(buys, sells, _not_kept),
+        drifts=Deferred(drifts, _not_kept),
+    )

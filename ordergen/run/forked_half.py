@@ -26,7 +26,12 @@ from typing import BinaryIO, NoReturn
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.model import InvestmentModel
 from ordergen.domain.policy import PolicyOverride
-from ordergen.domain.results import PortfolioResult
+from ordergen.domain.results import (
+    CountedResult,
+    PortfolioResult,
+    counted_values,
+    from_counted_values,
+)
 from ordergen.io.orders_json import OrdersFileWriter, PortfolioList
 from ordergen.run.engine import RunOptions, rebalance_chunks
 
@@ -57,7 +62,7 @@ class ForkedHalf:
 
     def join(self, writer: OrdersFileWriter) -> list[PortfolioResult]:
         """Wait for the process, append its portfolios to `writer`, and return their
-        results (counts only: `PortfolioResult.counted`).
+        results (counts only: `counted_values`).
 
         Raises
         ------
@@ -75,7 +80,7 @@ class ForkedHalf:
         if not isinstance(outcome, list):
             raise ChildProcessError("the process solving the second half of the run died")
         writer.append(self._text)
-        return outcome
+        return list(map(from_counted_values, outcome))
 
     def _reap(self) -> None:
         if self._process is not None:
@@ -140,7 +145,7 @@ def _solve_and_exit(
     """
     code = 1
     try:
-        outcome: list[PortfolioResult] | BaseException
+        outcome: list[CountedResult] | BaseException
         try:
             stream = io.TextIOWrapper(text, encoding="utf-8")
             portfolios = PortfolioList(stream, follows=True)
@@ -150,7 +155,7 @@ def _solve_and_exit(
                 model, holdings, prices, replace(options, jobs=1), None, unpriced, overrides
             ):
                 portfolios.add_chunk(chunk)
-                outcome.extend(result.counted() for result in chunk.results)
+                outcome.extend(map(counted_values, chunk.results))
             stream.flush()
         except BaseException as failure:  # reported to the parent, which raises it
             outcome = failure

@@ -14,7 +14,7 @@ from prometheus_client import generate_latest
 
 import ordergen.run.forked_half as forked_half_module
 from ordergen.demo import DESK_POLICY, generate
-from ordergen.domain.results import PortfolioResult
+from ordergen.domain.results import PortfolioResult, counted_values, from_counted_values
 from ordergen.io.inputs_out import write_inputs
 from ordergen.observability.run import RunObserver
 from ordergen.run.engine import RunOptions, rebalance
@@ -178,12 +178,12 @@ def test_split_point_needs_two_jobs_and_two_chunks_of_portfolios() -> None:
     assert split_point(100, replace(options, jobs=1)) is None
 
 
-def test_a_counted_result_keeps_its_counts_but_not_its_orders(inputs: RunInputs) -> None:
+def test_counted_values_keep_a_results_counts_but_not_its_orders(inputs: RunInputs) -> None:
     results = rebalance(inputs.model, inputs.holdings, inputs.prices, overrides=inputs.overrides)
     traded = [result for result in results if result.buy_orders and result.sell_orders]
     assert traded
     for result in traded:
-        counted = pickle.loads(pickle.dumps(result.counted()))
+        counted = from_counted_values(pickle.loads(pickle.dumps(counted_values(result))))
         assert (counted.buy_orders, counted.sell_orders) == (result.buy_orders, result.sell_orders)
         assert (len(counted.orders), len(counted.drifts)) == (
             len(result.orders),
