@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -115,6 +116,7 @@ class OrdersFileWriter:
     def __init__(self, stream: IO[str], header: dict[str, Any]) -> None:
         self._stream = stream
         self._portfolios = PortfolioList(stream)
+        self._early_sync: EarlySync | None = None
         opening = json.dumps(header, separators=(",", ":"))[:-1]
         stream.write(f'{opening},"portfolios":[\n')
 
@@ -127,8 +129,11 @@ class OrdersFileWriter:
         follows these), copied from file to file by the kernel."""
         self._stream.flush()
         append_file(written, self._stream.fileno())
+        self._early_sync = EarlySync(self._stream.fileno())
 
     def close(self, summary: dict[str, Any]) -> None:
+        if self._early_sync is not None:
+            self._early_sync.wait()
         self._stream.write(f'\n],"summary":{json.dumps(summary, separators=(",", ":"))}}}\n')
 
 
@@ -150,3 +155,30 @@ def append_file(source: BinaryIO, target: int) -> None:
     source.seek(0)
     with open(target, "wb", closefd=False) as out:
         shutil.copyfileobj(source, out)
+
+
+class EarlySync:
+    """`os.fsync` of a file, started now in a thread of its own (the call releases the
+    GIL), so the disk works while the run finishes its other work; the file's final
+    sync then has little left to do.
+
+    `wait` raises the sync's failure: after a failed sync, a later one may succeed
+    without the data being on disk, so the failure must not be lost.
+    """
+
+    def __init__(self, descriptor: int) -> None:
+        self._failure: OSError | None = None
+        self._thread = threading.Thread(target=self._sync, args=(descriptor,), daemon=True)
+        self._thread.start()
+
+    def _sync(self, descriptor: int) -> None:
+        try:
+            os.fsync(descriptor)
+        except OSError as failure:
+            self._failure = failure
+
+    def wait(self) -> None:
+        """Wait for the sync to end; raise its failure, if any."""
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
