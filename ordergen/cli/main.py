@@ -1,6 +1,9 @@
 """Entry point: imports every command module so each registers itself on `app`."""
 
+import atexit
+import os
 import signal
+import sys
 from types import FrameType
 from typing import NoReturn
 
@@ -23,7 +26,32 @@ def _stop(signum: int, frame: FrameType | None) -> NoReturn:
     raise SystemExit(128 + signum)
 
 
-def main() -> None:
+def main() -> NoReturn:
     """Console-script entry point (`ordergen`)."""
     signal.signal(signal.SIGTERM, _stop)
-    app()
+    try:
+        app()
+    except SystemExit as ended:
+        _exit(ended.code)
+    _exit(0)
+
+
+def _exit(code: object) -> NoReturn:
+    """Exit with `code` as `SystemExit` would, but without tearing the heap down.
+
+    A large run leaves millions of objects (its inputs) behind; deleting them one by
+    one at exit costs more than a tenth of a second the process has no use for. So
+    the exit handlers run and the output is flushed, then the process ends at once:
+    every file a command writes is complete and closed before it returns.
+    """
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # SystemExit("message"): the message goes to stderr, status 1
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
