@@ -4,6 +4,7 @@ import atexit
 import os
 import signal
 import sys
+import threading
 from types import FrameType
 from typing import NoReturn
 
@@ -26,14 +27,21 @@ def _stop(signum: int, frame: FrameType | None) -> NoReturn:
     raise SystemExit(128 + signum)
 
 
-def main() -> NoReturn:
+def main() -> None:
     """Console-script entry point (`ordergen`)."""
     signal.signal(signal.SIGTERM, _stop)
     try:
         app()
     except SystemExit as ended:
+        if not _alone():
+            raise
         _exit(ended.code)
-    _exit(0)
+
+
+def _alone() -> bool:
+    """Whether this process runs nothing but its main thread and started no worker
+    processes (joblib's pools, which the interpreter's own exit shuts down)."""
+    return threading.active_count() == 1 and "joblib" not in sys.modules
 
 
 def _exit(code: object) -> NoReturn:
@@ -42,7 +50,8 @@ def _exit(code: object) -> NoReturn:
     A large run leaves millions of objects (its inputs) behind; deleting them one by
     one at exit costs more than a tenth of a second the process has no use for. So
     the exit handlers run and the output is flushed, then the process ends at once:
-    every file a command writes is complete and closed before it returns.
+    every file a command writes is complete and closed before it returns, and no
+    other thread or worker process is left to stop (`_alone`).
     """
     if code is None:
         status = 0
