@@ -1,9 +1,9 @@
 """Prometheus metrics for one run.
 
-Portfolios are solved in joblib worker processes, but every result is returned
-to the parent process, and only the parent calls these methods. The metrics
-therefore live in the parent alone: nothing is counted twice, and no
-multiprocess collector is needed.
+MILPs are solved in joblib worker processes, and a large files run's second half
+in a forked process, but every result is returned to the run's own process, and
+only it calls these methods. The metrics therefore live there alone: nothing is
+counted twice, and no multiprocess collector is needed.
 
 Each run owns its `CollectorRegistry` rather than the global default one, so
 repeated runs in one process (tests, the demo) never share or clash on state.
