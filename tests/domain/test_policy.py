@@ -171,6 +171,28 @@ def test_range_edges_that_are_allowed() -> None:
     assert policy.min_trade.shares == 100
 
 
+@pytest.mark.parametrize(
+    ("raw", "field", "message"),
+    [
+        ({"tradeCost": {"bps": "1e400"}}, "policy.tradeCost.bps", "must be in [0, 10000]"),
+        ({"tradeCost": {"bps": "10000.01"}}, "policy.tradeCost.bps", "must be in [0, 10000]"),
+        ({"tradeCost": {"perOrder": "1e13"}}, "policy.tradeCost.perOrder", "[0, 1000000000000]"),
+        ({"cashReserve": {"amount": "1e400"}}, "policy.cashReserve.amount", "[0, 1000000000000]"),
+        ({"minTrade": {"amount": "2e12"}}, "policy.minTrade.amount", "[0, 1000000000000]"),
+        ({"minTrade": {"amount": "1e-400"}}, "policy.minTrade.amount", "decimal places"),
+        ({"tradeCost": {"bps": "0.000000001"}}, "policy.tradeCost.bps", "decimal places"),
+    ],
+)
+def test_amounts_and_costs_are_bounded_so_exact_arithmetic_stays_in_range(
+    raw: dict[str, Any], field: str, message: str
+) -> None:
+    for override in (False, True):
+        error = rejected(raw, override=override)
+        assert error.field == field and message in str(error)
+    error = rejected({"cashNeed": "1e13"}, override=True)
+    assert error.field == "policy.cashNeed" and "[0, 1000000000000]" in str(error)
+
+
 def test_cash_need_is_per_portfolio_only() -> None:
     error = rejected({"cashNeed": "100"})
     assert (error.field, error.value) == ("policy.cashNeed", "100")

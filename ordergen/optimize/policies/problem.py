@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ordergen.domain.policy import DEFAULT_POLICY, Policy
+from ordergen.optimize.policies.policy import DEFAULT_POLICY, Policy
 from ordergen.optimize.problem import IntArray, ModelTerms
 
 ZERO = Decimal(0)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ordergen.domain.policy import Mode, Policy, Restriction, Trigger
+from ordergen.optimize.policies.policy import Mode, Policy, Restriction, Trigger
 from ordergen.optimize.policies.problem import PolicyTerms, PortfolioCase
 from ordergen.optimize.policies.units import (
     ceil_div,

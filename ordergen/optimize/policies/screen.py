@@ -12,8 +12,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from ordergen.domain.policy import Restriction
-from ordergen.domain.values import decimal_text
+from ordergen.optimize.policies.policy import Restriction
 from ordergen.optimize.policies.problem import PolicyTerms, PortfolioCase
 from ordergen.optimize.policies.rules import NO_RESTRICTION, RESTRICTION_CODES, ExactRules
 from ordergen.optimize.policies.units import row_sums, unscaled
@@ -35,7 +34,7 @@ class Screening:
 
 
 def _text(value: Decimal) -> str:
-    return decimal_text(value.normalize()) if value else "0"
+    return f"{value.normalize():f}" if value else "0"
 
 
 def triggered(rules: ExactRules) -> np.ndarray:
