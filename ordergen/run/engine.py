@@ -44,10 +44,7 @@ def missing_prices(
     # The union of what is listed is built in C; only the few listed ids without a
     # price are then looked at holding by holding (a zero quantity is not held).
     unpriced = set().union(*(h.quantities.keys() for h in holdings)) - set(prices) - set(missing)
-    held = (
-        {sid for h in holdings for sid in unpriced if h.quantities.get(sid)} if unpriced else set()
-    )
-    missing += sorted(held)
+    missing += sorted({sid for h in holdings for sid in unpriced if h.quantities.get(sid)})
     return missing
 
 

@@ -124,6 +124,8 @@ def run_to_file(
         "ordergenVersion": __version__,
     }
     split = split_point(len(inputs.holdings), options)
+    # Split, each half is solved on one core: worker pools would compete for both.
+    one_core = replace(options, jobs=1)
     with atomic_text_file(output) as stream:
         writer = OrdersFileWriter(stream, header)
         if split is None:
@@ -134,7 +136,7 @@ def run_to_file(
                 inputs.model,
                 inputs.holdings[split:],
                 inputs.prices,
-                options,
+                one_core,
                 output.parent,
                 unpriced=inputs.unpriced,
                 overrides=inputs.overrides,
@@ -142,7 +144,7 @@ def run_to_file(
                 summary = solve_into(
                     replace(inputs, holdings=inputs.holdings[:split]),
                     writer,
-                    replace(options, jobs=1),  # the other core solves the second half
+                    one_core,
                     observer,
                     progress,
                     solved_elsewhere=lambda: second.join(writer),

@@ -18,7 +18,6 @@ import signal
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO, NoReturn
@@ -107,8 +106,8 @@ def forked_half(
     unpriced: Mapping[str, str],
     overrides: Mapping[str, PolicyOverride],
 ) -> Iterator[ForkedHalf]:
-    """Fork a process that solves `holdings` (the run's second half) into files in
-    `directory`; ended, if still running, when the block ends.
+    """Fork a process that solves `holdings` (the run's second half) with `options`
+    into files in `directory`; ended, if still running, when the block ends.
 
     Whatever this process has buffered for its own files must be flushed before.
     """
@@ -150,9 +149,8 @@ def _solve_and_exit(
             stream = io.TextIOWrapper(text, encoding="utf-8")
             portfolios = PortfolioList(stream, follows=True)
             outcome = []
-            # Its half alone: worker processes of its own would compete for the cores.
             for chunk in rebalance_chunks(
-                model, holdings, prices, replace(options, jobs=1), None, unpriced, overrides
+                model, holdings, prices, options, None, unpriced, overrides
             ):
                 portfolios.add_chunk(chunk)
                 outcome.extend(map(counted_values, chunk.results))

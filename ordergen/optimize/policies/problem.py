@@ -14,10 +14,8 @@ from functools import cached_property
 
 import numpy as np
 
-from ordergen.optimize.policies.policy import DEFAULT_POLICY, Policy
+from ordergen.optimize.policies.policy import DEFAULT_POLICY, ZERO, Policy
 from ordergen.optimize.problem import IntArray, ModelTerms
-
-ZERO = Decimal(0)
 
 
 class PolicyStatus(StrEnum):
