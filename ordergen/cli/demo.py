@@ -1,5 +1,6 @@
-"""`ordergen demo`: write a realistic data set, rebalance it, show the result beside the
-same portfolios under a desk policy. No services."""
+"""`ordergen demo`: write a realistic data set (a scheduled run's portfolios, drifted since
+their last rebalance), rebalance it, show the result beside the same portfolios under a
+desk policy. No services."""
 
 import json
 from pathlib import Path
@@ -18,7 +19,7 @@ from ordergen.cli.run_flow import (
     run_observer,
     run_options,
 )
-from ordergen.demo import DESK_POLICY, generate
+from ordergen.demo import DESK_POLICY, scheduled_run
 from ordergen.errors import ExitCode
 from ordergen.io.inputs_out import write_inputs
 from ordergen.observability.logs import configure_logging
@@ -46,7 +47,7 @@ def demo(
     """Generate demo inputs in --dir, rebalance them, write --dir/orders.json."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    data = generate(seed=seed, portfolios=portfolios, securities=securities)
+    data = scheduled_run(seed=seed, portfolios=portfolios, securities=securities)
     model_file, positions, prices = write_inputs(directory, data.model, data.summaries, data.prices)
     stderr.print(
         f"demo inputs written to {directory}/ ({portfolios} portfolios, {securities} securities)"
@@ -70,7 +71,8 @@ def demo(
             method,
             lambda advance: run_to_file(inputs, output, run_id, options, observer, advance),
             as_json,
-            # The demo data deliberately include an infeasible portfolio: showing it is success.
+            # The demo data are built with an infeasible portfolio (ordergen.demo.SMALL_ACCOUNT):
+            # showing it is success.
             partial_exit=ExitCode.OK,
             then=beside_a_desk_policy,
         )

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ordergen.demo import CLOSED_ACCOUNT, SMALL_ACCOUNT
+
 
 def test_demo_writes_inputs_and_orders_and_prints_a_summary(tmp_path: Path) -> None:
     completed = subprocess.run(
@@ -17,7 +19,8 @@ def test_demo_writes_inputs_and_orders_and_prints_a_summary(tmp_path: Path) -> N
     assert completed.returncode == 0, completed.stderr
     summary = json.loads(completed.stdout)
     assert summary["portfolios"] == 300
-    assert summary["byStatus"]["ok"] > 250
+    # Without a policy every account is traded back to target but the two built not to be.
+    assert summary["byStatus"] == {"ok": 298, "infeasible": 1, "error": 0, "empty": 1}
     assert "worst drift before" in completed.stderr
     orders = json.loads((tmp_path / "demo" / "orders.json").read_text())
     assert len(orders["portfolios"]) == 300
@@ -29,5 +32,11 @@ def test_demo_writes_inputs_and_orders_and_prints_a_summary(tmp_path: Path) -> N
     desk = json.loads((tmp_path / "demo" / "orders-desk-policy.json").read_text())
     assert (desk["policy"]["trigger"], desk["policy"]["innerBand"]) == ("outside-bands", "0.875")
     assert 0 < desk["summary"]["orders"] < summary["orders"]
+    # A scheduled run's story: most portfolios are still within their bands and left alone.
+    assert desk["summary"]["byStatus"]["within-bands"] > 200
+    model = json.loads((tmp_path / "demo" / "model.json").read_text())
+    statuses = {p["portfolioId"]: p["status"] for p in desk["portfolios"]}
+    assert statuses[model["portfolios"][SMALL_ACCOUNT]] == "infeasible"
+    assert statuses[model["portfolios"][CLOSED_ACCOUNT]] == "empty"
     assert all("policy" in p for p in desk["portfolios"])
     assert "HiGHS" not in completed.stderr + completed.stdout
