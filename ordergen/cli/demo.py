@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from ordergen.cli.app import app
-from ordergen.cli.render import comparison_table, stderr
+from ordergen.cli.render import attention_list, comparison_table, stderr
 from ordergen.cli.run_flow import (
     JOBS_OPTION,
     JSON_OPTION,
@@ -62,6 +62,9 @@ def demo(
         title = f"the same portfolios under a desk policy ({desk.destination})"
         summaries = {"no policy": report.summary, "desk policy": desk.summary}
         stderr.print(comparison_table(title, summaries))
+        attention = attention_list(desk.summary, " under the desk policy")
+        if attention is not None:
+            stderr.print(attention)
 
     with run_observer(settings, probe_port, None) as observer:
         run_and_finish(

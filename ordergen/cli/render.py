@@ -1,13 +1,16 @@
-"""Human output on stderr: the run summary table and the progress bar."""
+"""Human output on stderr: the run summary table, the portfolios needing attention and
+the progress bar."""
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from ordergen.domain.summary import WITHIN_BANDS, RunSummary
 from ordergen.optimize.problem import Status
@@ -56,6 +59,32 @@ def comparison_table(title: str, summaries: Mapping[str, RunSummary]) -> Table:
     for label, cells in rows:
         table.add_row(label, *cells)
     return table
+
+
+def attention_list(summary: RunSummary, where: str = "") -> Group | None:
+    """The portfolios of `summary` that need attention (infeasible or error): the first
+    ones it kept, each with its reason, then how many more; None when there are none.
+
+    `where` follows "need attention" in the heading (" under the desk policy").
+    """
+    count = summary.failed
+    if not count:
+        return None
+    noun, verb = ("portfolio", "needs") if count == 1 else ("portfolios", "need")
+    lines: list[Text | Padding] = [Text(f"{count} {noun} {verb} attention{where}:")]
+    listed = Table.grid(padding=(0, 2))
+    listed.add_column(no_wrap=True)
+    listed.add_column()
+    for item in summary.attention:
+        listed.add_row(Text(item.portfolio_id), Text(item.reason))  # Text: no markup
+    if summary.attention:
+        lines.append(Padding(listed, (0, 0, 0, 2)))
+    more = count - len(summary.attention)
+    if more and summary.attention:
+        lines.append(Text(f"  and {more} more"))
+    elif more:  # only a summary read from a run's document lists none
+        lines.append(Text("  not listed: another process recorded this run, with counts only"))
+    return Group(*lines)
 
 
 def _percent(value: Decimal | None) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ordergen.cli.output import print_json
-from ordergen.cli.render import progress_bar, stderr, summary_table
+from ordergen.cli.render import attention_list, progress_bar, stderr, summary_table
 from ordergen.errors import ExitCode
 from ordergen.observability.logs import renders_json
 from ordergen.observability.run import RunObserver
@@ -76,8 +76,8 @@ def run_and_finish(
 ) -> None:
     """Run to the sink with a progress bar, print the summary and exit with its code.
 
-    The table goes to stderr and `--json` to stdout; `then(report)` may show more
-    after the table.
+    The table, and the portfolios needing attention, go to stderr and `--json` to
+    stdout; `then(report)` may show more after them.
     """
     observer.start(
         run_id=run_id, model=inputs.model.name, method=method.value, portfolios=len(inputs.holdings)
@@ -86,6 +86,9 @@ def run_and_finish(
         report = run(advance)
     observer.finish(report.summary, report.seconds, succeeded=not report.failed)
     stderr.print(summary_table(report.run_id, report.model, report.summary, report.seconds))
+    attention = attention_list(report.summary)
+    if attention is not None:
+        stderr.print(attention)
     for service, reason in report.failed_services.items():
         stderr.print(f"[bold red]service failed:[/] {service}: {reason}", highlight=False)
     stderr.print(f"orders written to {report.destination}")

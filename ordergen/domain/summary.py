@@ -15,6 +15,27 @@ WITHIN_BANDS = PolicyStatus.WITHIN_BANDS.value
 status only once some portfolio has it, so a run without policies reports as before."""
 
 
+ATTENTION_LISTED = 10
+"""How many portfolios needing attention a summary names; the rest are only counted."""
+NEEDS_ATTENTION = frozenset({Status.INFEASIBLE.value, Status.ERROR.value})
+
+
+@dataclass(frozen=True)
+class Attention:
+    """A portfolio someone must look at (infeasible, or failed), and why."""
+
+    portfolio_id: str
+    status: str
+    message: str
+
+    @property
+    def reason(self) -> str:
+        """The status and the result's message, once: "infeasible: no whole number ..."."""
+        if self.message.startswith(f"{self.status}:"):
+            return self.message
+        return f"{self.status}: {self.message}" if self.message else self.status
+
+
 def status_counts(count: Callable[[str], int]) -> dict[str, int]:
     """`count(status)` for every status, `within-bands` only where nonzero."""
     counts = {status.value: count(status.value) for status in Status}
@@ -38,9 +59,14 @@ class RunSummary:
     missing_portfolios: list[str] = field(default_factory=list)
     traded_portfolios: int = 0
     """Portfolios with at least one order (shown beside a policy's, not recorded)."""
+    attention: list[Attention] = field(default_factory=list)
+    """The first `ATTENTION_LISTED` portfolios needing attention, in the order added (shown,
+    not recorded: a summary read from a run's document has none). `failed` counts them all."""
 
     def add(self, result: PortfolioResult) -> None:
         self.by_status[result.status] = self.by_status.get(result.status, 0) + 1
+        if result.status in NEEDS_ATTENTION and len(self.attention) < ATTENTION_LISTED:
+            self.attention.append(Attention(result.portfolio_id, result.status, result.message))
         self.traded_portfolios += 1 if result.orders else 0
         self.buy_orders += result.buy_orders
         self.sell_orders += result.sell_orders

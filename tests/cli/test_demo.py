@@ -38,5 +38,16 @@ def test_demo_writes_inputs_and_orders_and_prints_a_summary(tmp_path: Path) -> N
     statuses = {p["portfolioId"]: p["status"] for p in desk["portfolios"]}
     assert statuses[model["portfolios"][SMALL_ACCOUNT]] == "infeasible"
     assert statuses[model["portfolios"][CLOSED_ACCOUNT]] == "empty"
+    # Each table is followed by the portfolios needing attention, with their reasons.
+    small_account = model["portfolios"][SMALL_ACCOUNT]
+    for heading in ("1 portfolio needs attention:", "needs attention under the desk policy:"):
+        listing = completed.stderr.split(heading)[1]
+        assert listing.split()[:2] == [small_account, "infeasible:"]
+    # The JSON summary is the contract it was: counts, not the list.
+    assert set(summary) == {
+        *("runId", "model", "output", "seconds", "portfolios", "byStatus", "orders"),
+        *("buyOrders", "sellOrders", "turnover", "worstDriftBefore", "worstDriftAfter"),
+        *("missingPortfolios", "unmodelledPortfolios", "failedServices", "peakMemoryMiB"),
+    }
     assert all("policy" in p for p in desk["portfolios"])
     assert "HiGHS" not in completed.stderr + completed.stdout

@@ -103,6 +103,36 @@ def test_json_summary_on_stdout_only(tmp_path: Path, demo_files: tuple[Path, Pat
     assert "run " in result.stderr  # the table went to stderr
 
 
+def test_the_summary_names_the_first_ten_portfolios_needing_attention(tmp_path: Path) -> None:
+    # 13 portfolios too small for a $100 share inside a band, among 20 that fit.
+    pids = [f"{index:024x}" for index in range(33)]
+    small = [*range(0, 31, 3), 31, 32]
+    model = model_doc([("S", "0.60", "0.05", "0.05"), ("B", "0.30", "0.03", "0.03")], [])
+    model["portfolios"] = pids
+    summaries = [
+        {"portfolioId": pid, "cashBalance": "150" if i in small else "95000", "securities": []}
+        for i, pid in enumerate(pids)
+    ]
+    files = write_inputs(tmp_path, model, summaries, {gid("S"): "100", gid("B"): "100"})
+    result = rebalance(*files, tmp_path / "o.json", "--json")
+    assert result.exit_code == ExitCode.PARTIAL
+    heading = f"{len(small)} portfolios need attention:"
+    listing = result.stderr.split(heading)[1]  # the log lines before it name every portfolio
+    named = [pid for pid in pids if pid in listing]
+    assert named == [pids[i] for i in small[:10]]  # the first ten, in order
+    assert f"and {len(small) - 10} more" in listing
+    assert "infeasible: no whole number of shares" in listing
+    # The JSON summary on stdout is unchanged: counts, no list.
+    assert "attention" not in result.stdout
+    assert json.loads(result.stdout)["byStatus"]["infeasible"] == len(small)
+
+
+def test_an_all_ok_run_names_no_portfolio(tmp_path: Path) -> None:
+    result = rebalance(*small_case(tmp_path, "95000"), tmp_path / "o.json")
+    assert result.exit_code == ExitCode.OK
+    assert "attention" not in result.stderr
+
+
 def test_same_input_gives_byte_identical_orders(
     tmp_path: Path, demo_files: tuple[Path, Path, Path]
 ) -> None:
