@@ -12,7 +12,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Documented process exit codes (README, "Exit codes")."""
+    """Documented process exit codes (docs/operations.md, the runbook)."""
 
     OK = 0
     INTERNAL = 1

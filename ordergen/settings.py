@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     """How long a run shard's writer owns it without a heartbeat: the longest a killed
     writer can hold up a re-run. Heartbeats come every third of it."""
 
-    log_level: str = "INFO"
+    log_level: str = Field(
+        "INFO", pattern="(?i)^(CRITICAL|FATAL|ERROR|WARNING|WARN|INFO|DEBUG|NOTSET)$"
+    )
     log_format: str = Field("auto", pattern="^(auto|json|console)$")
 
     optimization_timeout: float = Field(30.0, gt=0)
