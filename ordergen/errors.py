@@ -27,6 +27,12 @@ class ExitCode(IntEnum):
     """A model update named a stale version (another writer won)."""
     BUSY = 6
     """Another run of the same model is live in MongoDB; this one wrote nothing."""
+    REFUSED = 7
+    """An approval refused: four-eyes and the approver proposed the run, or a name that
+    is not the authenticated database user's. Nothing changed."""
+    STALE = 8
+    """The run's proposal is older than PROPOSAL_MAX_AGE: it can be neither approved nor
+    sent; re-run it. Nothing changed."""
 
 
 class OrdergenError(Exception):
@@ -129,6 +135,22 @@ class RunBusyError(OrdergenError):
     """A different run id holds the model's portfolios; retry once it has finished."""
 
     exit_code = ExitCode.BUSY
+
+
+class ApprovalRefusedError(OrdergenError):
+    """Four-eyes: the approver is the run's proposer. Nothing changed."""
+
+    exit_code = ExitCode.REFUSED
+
+
+class IdentityError(ApprovalRefusedError):
+    """A name given (`--by`, `ORDERGEN_USER`) that is not the authenticated database user."""
+
+
+class StaleProposalError(OrdergenError):
+    """A proposal older than the proposal age limit: neither approved nor sent."""
+
+    exit_code = ExitCode.STALE
 
 
 class OwnershipLostError(DatabaseError):

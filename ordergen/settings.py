@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     job_name: str | None = None
     """Kubernetes Job name (downward API); a run id is derived from it when none is given."""
 
+    ordergen_user: str | None = None
+    """Who acts (approves, rejects, sends) when `--by` is not given; the OS user otherwise."""
+    proposal_max_age: float = Field(86400.0, gt=0)
+    """Seconds a run's proposal may be approved and sent for; an older one must be re-run."""
+
 
 def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning validation failures into one-line configuration errors."""

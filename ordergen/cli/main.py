@@ -16,6 +16,7 @@ from ordergen.cli import (  # noqa: F401
     models,
     portfolios,
     rebalance,
+    run_approval,
     runs,
 )
 from ordergen.cli.app import app

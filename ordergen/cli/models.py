@@ -26,6 +26,7 @@ from ordergen.cli.output import (
     yaml_text,
 )
 from ordergen.cli.render import stderr
+from ordergen.domain.approval import RULES, parse_approval_rule
 from ordergen.domain.model import InvestmentModel, model_content, model_to_document, validate_model
 from ordergen.domain.values import parse_decimal, parse_globeco_id
 from ordergen.errors import InputError
@@ -117,17 +118,18 @@ def _position_flag(text: str) -> dict[str, str]:
 
 
 def _model_from_flags(
-    name: str | None, positions: Sequence[str], portfolios: Sequence[str]
+    name: str | None, positions: Sequence[str], portfolios: Sequence[str], approval: str | None
 ) -> InvestmentModel:
     if name is None:
         raise InputError("--name", None, "is required unless --file is given")
-    return validate_model(
-        {
-            "name": name,
-            "positions": [_position_flag(text) for text in positions],
-            "portfolios": list(portfolios),
-        }
-    )
+    document: dict[str, Any] = {
+        "name": name,
+        "positions": [_position_flag(text) for text in positions],
+        "portfolios": list(portfolios),
+    }
+    if approval is not None:
+        document["approval"] = parse_approval_rule(approval, "--approval").value
+    return validate_model(document)
 
 
 def _optional_decimal(value: str | None, option: str) -> Decimal | None:
@@ -144,17 +146,22 @@ def create(
         [], "--position", help=f"A position {POSITION_FLAG}; repeat for each security."
     ),
     portfolio: list[str] = typer.Option([], "--portfolio", help="A portfolio id; repeatable."),
+    approval: str | None = typer.Option(
+        None, "--approval", help=f"Approval rule before orders are sent ({RULES}; default none)."
+    ),
     as_json: bool = _json_option(),
 ) -> None:
     """Create a model (at version 1) from a file or from flags; names are unique."""
     if file is not None:
-        if name is not None or position or portfolio:
+        if name is not None or position or portfolio or approval is not None:
             raise InputError(
-                "--file", str(file), "give either --file or --name/--position/--portfolio"
+                "--file",
+                str(file),
+                "give either --file or --name/--position/--portfolio/--approval",
             )
         model = read_model(file)
     else:
-        model = _model_from_flags(name, position, portfolio)
+        model = _model_from_flags(name, position, portfolio, approval)
     with _repository() as models:
         created = models.create(model)
     _changed(created, "created", as_json)
@@ -215,6 +222,7 @@ def _model_tables(model: InvestmentModel) -> tuple[Any, ...]:
             ("positions", len(model.positions)),
             ("target sum", targets),
             ("portfolios", len(model.portfolios)),
+            ("approval", model.approval.value),
         ],
     )
     positions = table(
@@ -391,6 +399,20 @@ def remove_position(
         changed = models.remove_position(
             name_or_id, security_id=security_id, expected_version=version
         )
+    _changed(changed, "updated", as_json)
+
+
+@models_app.command("approval")
+def set_approval(
+    name_or_id: str = typer.Argument(..., metavar="NAME|ID", help="Model name or id."),
+    rule: str = typer.Argument(..., metavar="RULE", help=f"One of {RULES}."),
+    version: int = _version_option(),
+    as_json: bool = _json_option(),
+) -> None:
+    """Set who must approve a model's runs before their orders are sent."""
+    chosen = parse_approval_rule(rule, "RULE")
+    with _repository() as models:
+        changed = models.set_approval(name_or_id, chosen, expected_version=version)
     _changed(changed, "updated", as_json)
 
 

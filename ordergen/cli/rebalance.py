@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ordergen.cli.app import app
+from ordergen.cli.approval_output import say_awaiting
 from ordergen.cli.run_flow import (
     JOBS_OPTION,
     JSON_OPTION,
@@ -120,6 +121,11 @@ def rebalance(
     shard: str | None = typer.Option(
         None, "--shard", help="Only shard I of N of the model's portfolios: I/N."
     ),
+    propose: bool = typer.Option(
+        False,
+        "--propose",
+        help="Store the orders as proposed, to send once approved (`runs approve`, `runs send`).",
+    ),
     probe_port: int | None = PROBE_PORT_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -127,6 +133,8 @@ def rebalance(
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     chosen_sink = _chosen_sink(sink, output)
+    if propose and chosen_sink is Sink.JSON:
+        raise InputError("--propose", None, "needs MongoDB: an orders file is never sent")
     part = None if shard is None else Shard.parse(shard)
     _check_flags(
         settings, source, model_file, model, portfolio, part, positions, prices, snapshot, run_id
@@ -172,9 +180,11 @@ def rebalance(
                 assert output is not None  # _chosen_sink guarantees it
                 return run_to_file(inputs, output, chosen_id, options, observer, advance)
             assert db is not None  # every non-JSON sink needs the database
+            from ordergen.run.proposal import proposal_for
             from ordergen.run.to_mongo import run_to_mongo
             from ordergen.services.submit import submit_run_orders
 
+            proposal = proposal_for(db, settings, inputs.model.approval, propose=propose)
             wanted = [holdings.portfolio_id for holdings in inputs.holdings]
             return run_to_mongo(
                 inputs,
@@ -191,6 +201,15 @@ def rebalance(
                     else None
                 ),
                 progress=advance,
+                proposal=proposal,
             )
 
-        run_and_finish(observer, inputs, chosen_id, method, to_sink, as_json)
+        run_and_finish(
+            observer,
+            inputs,
+            chosen_id,
+            method,
+            to_sink,
+            as_json,
+            then=lambda report: say_awaiting(report, chosen_sink is Sink.ORDER_SERVICE),
+        )

@@ -108,6 +108,10 @@ def show(
     with open_database(load_settings()) as db:
         runs = RunRepository(db)
         run = runs.get(run_id)
+        if "approval" in run:
+            from ordergen.store.approvals import approval_counts
+
+            run["approval"]["orders"] = approval_counts(db, run_id)
         if portfolio_id is None:
             # islice stops reading the cursor after `limit` documents.
             first = [portfolio_summary(r) for r in islice(runs.portfolio_results(run_id), limit)]
@@ -153,6 +157,7 @@ def _run_table(run: "Document") -> Any:
             ("orders", run.get("orders")),
             ("shards", run.get("shardCount")),
             *([("model policy", _compact(run["policy"]))] if "policy" in run else []),
+            *([("approval", _approval(run["approval"]))] if "approval" in run else []),
             ("failed services", _services(run.get("failedServices"))),
         ],
     )
@@ -175,6 +180,18 @@ def _shards_table(run: "Document") -> Any:
     ]
     columns = ("shard", "status", "portfolios", "by status", "started", "ended")
     return table("shards", columns, rows)
+
+
+def _approval(approval: "Document") -> str:
+    """`four-eyes, proposed by X at T: awaiting approval (proposed 9, approved 3)`."""
+    counts = approval.get("orders") or {}
+    waiting = counts.get("proposed", 0)
+    state = "awaiting approval" if waiting or not counts else "decided"
+    tally = ", ".join(f"{name} {count}" for name, count in counts.items()) or "no orders"
+    return (
+        f"{approval.get('rule')}, proposed by {approval.get('proposedBy')} at "
+        f"{approval.get('proposedAt')}: {state} ({tally})"
+    )
 
 
 def _compact(value: object) -> str:

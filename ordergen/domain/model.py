@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ordergen.domain.approval import ApprovalRule, parse_approval_rule
 from ordergen.domain.policy import DEFAULT_POLICY, Policy, parse_policy
 from ordergen.domain.values import MAX_PLACES, at_most_places, parse_decimal, parse_globeco_id
 from ordergen.errors import InputError
@@ -23,7 +24,17 @@ MAX_DRIFT = Decimal(1)
 TARGET_RULE = f"a target is 0 or a multiple of {TARGET_STEP} up to {MAX_TARGET}"
 DRIFT_RULE = f"a drift is between 0 and 1 with at most {MAX_PLACES} decimal places"
 MODEL_FIELDS = frozenset(
-    {"name", "positions", "portfolios", "policy", "version", "lastRebalanceDate", "modelId", "id"}
+    {
+        "name",
+        "positions",
+        "portfolios",
+        "policy",
+        "approval",
+        "version",
+        "lastRebalanceDate",
+        "modelId",
+        "id",
+    }
 )
 POSITION_FIELDS = frozenset({"securityId", "target", "lowDrift", "highDrift"})
 
@@ -49,6 +60,8 @@ class InvestmentModel:
     last_rebalance_date: datetime | None = None
     model_id: str | None = field(default=None, compare=False)
     policy: Policy = DEFAULT_POLICY
+    approval: ApprovalRule = ApprovalRule.NONE
+    """Who must approve a run's orders before they are sent (`ordergen.domain.approval`)."""
 
     @property
     def security_ids(self) -> tuple[str, ...]:
@@ -155,15 +168,16 @@ def validate_model(raw: Mapping[str, Any]) -> InvestmentModel:
         model_id=None if model_id is None else str(model_id),
         # Errors name `policy.<field>`; an absent policy is no policy at all.
         policy=parse_policy(raw["policy"]) if "policy" in raw else DEFAULT_POLICY,
+        approval=parse_approval_rule(raw.get("approval", ApprovalRule.NONE.value)),
     )
 
 
-CONTENT_FIELDS = ("name", "positions", "portfolios", "policy")
+CONTENT_FIELDS = ("name", "positions", "portfolios", "policy", "approval")
 """What a user edits; `version` and `lastRebalanceDate` belong to the database."""
 
 
 def model_content(model: InvestmentModel) -> dict[str, Any]:
-    """Name, positions, portfolios and (only when not the default) policy, camelCase."""
+    """Name, positions, portfolios and (only when not the default) policy and approval."""
     document = model_to_document(model)
     return {name: document[name] for name in CONTENT_FIELDS if name in document}
 
@@ -187,6 +201,8 @@ def model_to_document(model: InvestmentModel) -> dict[str, Any]:
     # fingerprint (and so the run ids and orders files of existing runs).
     if not model.policy.is_default:
         document["policy"] = model.policy.document()
+    if model.approval.needs_approval:  # likewise: `none` leaves today's documents as they were
+        document["approval"] = model.approval.value
     document["version"] = model.version
     if model.last_rebalance_date is not None:
         document["lastRebalanceDate"] = model.last_rebalance_date.isoformat()

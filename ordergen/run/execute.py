@@ -39,6 +39,8 @@ class RunReport:
     destination: str
     failed_services: Mapping[str, str] = field(default_factory=dict)
     submission: "SubmissionReport | None" = None
+    approval: Mapping[str, Any] | None = None
+    """A run that needs approval: its rule, proposer and proposal time; nothing sent."""
 
     @property
     def failed(self) -> bool:
@@ -53,6 +55,8 @@ class RunReport:
         }
         if self.submission is not None:
             outcome["submission"] = self.submission.document()
+        if self.approval is not None:
+            outcome["approval"] = dict(self.approval)
         return outcome
 
     def document(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from ordergen.observability.run import RunObserver
 from ordergen.run.engine import RunOptions
 from ordergen.run.execute import Progress, RunReport, solve_into
 from ordergen.run.inputs import RunInputs
+from ordergen.run.proposal import Proposal, record_proposal
 from ordergen.services.submit import SubmissionReport
 from ordergen.store.connection import Db, Document
 from ordergen.store.models import ModelRepository
@@ -87,6 +88,7 @@ def run_to_mongo(
     model_stored: bool = False,
     submit: Callable[[], SubmissionReport] | None = None,
     progress: Progress | None = None,
+    proposal: Proposal | None = None,
 ) -> RunReport:
     """Rebalance into MongoDB under `run_id`, then optionally submit the orders.
 
@@ -119,6 +121,7 @@ def run_to_mongo(
             lease_seconds=lease_seconds,
             prices=inputs.prices,
             model_policy=inputs.model.policy.document(),
+            approval=None if proposal is None else proposal.document(),
         )
 
     destination = f"mongodb database {db.name!r}"
@@ -134,6 +137,7 @@ def run_to_mongo(
             destination,
             recorded["failedServices"],
             None if submitted is None else SubmissionReport.from_document(submitted),
+            recorded.get("approval"),
         )
 
     def renew() -> bool:
@@ -155,10 +159,11 @@ def run_to_mongo(
                 guard=heartbeat.ensure_held,
                 # Read after claiming: an earlier owner's writes have all landed by now.
                 fresh=not shard_has_documents(db, run_id, shard),
+                proposed_at=None if proposal is None else proposal.at,
             )
             summary = solve_into(inputs, sink, options, observer, progress)
             _check_stored(sink.stored_counts(), summary, where)
-            submission = None if submit is None else submit()
+            submission = None if submit is None or proposal is not None else submit()
             heartbeat.ensure_held()
         except BaseException:
             with contextlib.suppress(OwnershipLostError):  # the new owner's record stands
@@ -180,6 +185,7 @@ def run_to_mongo(
             destination,
             inputs.failed_services,
             submission,
+            None if proposal is None else proposal.document(),
         )
         run = runs.finish(
             run_id,
@@ -190,6 +196,8 @@ def run_to_mongo(
         )
     if run["status"] in FINISHED:
         locks.release(model, run_id)
+    if proposal is not None:
+        record_proposal(db, run_id, proposal, shard, summary.buy_orders + summary.sell_orders)
     if model_stored and summary.by_status["ok"]:
         ModelRepository(db).mark_rebalanced(model, datetime.now(UTC))
     return report

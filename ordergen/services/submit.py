@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ordergen.services.client import ServiceClient
@@ -15,8 +16,16 @@ from ordergen.services.options import ServiceOptions
 from ordergen.services.order_service import SERVICE, order_payload, post_orders
 from ordergen.settings import Settings
 from ordergen.store.connection import Db, Document
-from ordergen.store.orders import ACCEPTED, FAILED, REJECTED, SUBMITTING
-from ordergen.store.submissions import Outcome, claim, record, scan_run_orders, state_of
+from ordergen.store.orders import ACCEPTED, APPROVED, FAILED, REJECTED, SUBMITTING
+from ordergen.store.ownership import aware
+from ordergen.store.submissions import (
+    Outcome,
+    approval_of,
+    claim,
+    record,
+    scan_run_orders,
+    state_of,
+)
 
 MAX_MESSAGES = 20
 IN_DOUBT_MESSAGE = (
@@ -42,6 +51,9 @@ class SubmissionReport:
     """Not posted because the order service's breaker was open; sent next time."""
     failed_service: str | None = None
     """`order-service` when the service failed during this call."""
+    held: Counter[str] = field(default_factory=Counter)
+    """Orders not posted for want of approval, by reason: `proposed` (awaiting it),
+    `rejected` (by an approver), `stale` (approved, but the proposal is too old)."""
     messages: list[str] = field(default_factory=list)
     """Distinct problems, most frequent first: "<count> <state>: <message>"."""
     _problems: Counter[tuple[str, str]] = field(default_factory=Counter, init=False, repr=False)
@@ -88,7 +100,8 @@ class SubmissionReport:
         )
 
     def document(self) -> dict[str, Any]:
-        """camelCase, for the run document and `--json`."""
+        """camelCase, for the run document and `--json` (`held` only when some are)."""
+        held = {"held": dict(sorted(self.held.items()))} if self.held else {}
         return {
             "submitted": self.submitted,
             "accepted": self.accepted,
@@ -100,7 +113,20 @@ class SubmissionReport:
             "unsubmitted": self.unsubmitted,
             "failedService": self.failed_service,
             "messages": list(self.messages),
+            **held,
         }
+
+
+def _held(order: Document, proposed_after: datetime | None) -> str | None:
+    """Why an order may not be posted for want of approval, or None if it may."""
+    approval = approval_of(order)
+    if approval is None:
+        return None
+    if approval != APPROVED:
+        return approval
+    if proposed_after is not None and aware(order["approval"]["at"]) < proposed_after:
+        return "stale"
+    return None
 
 
 def _send(
@@ -110,10 +136,13 @@ def _send(
     report: SubmissionReport,
     *,
     resend_in_doubt: bool,
+    proposed_after: datetime | None,
 ) -> None:
     """Claim, post and record one batch."""
     token = uuid.uuid4().hex
-    claimed = claim(db, batch, token, resend_in_doubt=resend_in_doubt)
+    claimed = claim(
+        db, batch, token, resend_in_doubt=resend_in_doubt, proposed_after=proposed_after
+    )
     if not claimed:  # another submitter took them all
         return
     outcomes = post_orders(client, [order_payload(order) for order in claimed])
@@ -135,6 +164,7 @@ def submit_run_orders(
     portfolio_ids: Collection[str] | None = None,
     options: ServiceOptions | None = None,
     resend_in_doubt: bool = False,
+    proposed_after: datetime | None = None,
 ) -> SubmissionReport:
     """Post the run's orders that are not yet accepted to the order service.
 
@@ -160,6 +190,9 @@ def submit_run_orders(
     resend_in_doubt
         Also re-send orders left in doubt, once an operator has checked that the
         order service did not create them.
+    proposed_after
+        For a run that needs approval: the oldest proposal still fresh. Only approved
+        orders proposed since are posted; the others are counted in `held`.
 
     Returns
     -------
@@ -174,13 +207,20 @@ def submit_run_orders(
     options = options or ServiceOptions.from_settings(settings)
     wanted = None if portfolio_ids is None else set(portfolio_ids)
     report = SubmissionReport()
+    sending: dict[str, Any] = {
+        "resend_in_doubt": resend_in_doubt,
+        "proposed_after": proposed_after,
+    }
     batch: list[Document] = []
     with ServiceClient(SERVICE, settings.order_service_url, options) as client:
         for order in scan_run_orders(db, run_id):
             if wanted is not None and order["portfolioId"] not in wanted:
                 continue
             state = state_of(order)
-            if state == ACCEPTED:
+            held = None if state == ACCEPTED else _held(order, proposed_after)
+            if held is not None:
+                report.held[held] += 1
+            elif state == ACCEPTED:
                 report.already_accepted += 1
             elif state == SUBMITTING and not resend_in_doubt:
                 report.add(Outcome(SUBMITTING, IN_DOUBT_MESSAGE))
@@ -189,8 +229,8 @@ def submit_run_orders(
             else:
                 batch.append(order)
                 if len(batch) == options.order_batch_size:
-                    _send(db, client, batch, report, resend_in_doubt=resend_in_doubt)
+                    _send(db, client, batch, report, **sending)
                     batch = []
         if batch:
-            _send(db, client, batch, report, resend_in_doubt=resend_in_doubt)
+            _send(db, client, batch, report, **sending)
     return report.finish()

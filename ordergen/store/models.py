@@ -22,6 +22,7 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from ordergen.domain.approval import ApprovalRule
 from ordergen.domain.model import (
     InvestmentModel,
     model_content,
@@ -60,7 +61,7 @@ def _same_content(a: InvestmentModel, b: InvestmentModel) -> bool:
     # Positions compare their Decimals by value, so "0.10" and "0.1" are the same target.
     # Policies compare as values too (innerBand "0.50" is 0.5).
     def content(model: InvestmentModel) -> tuple[object, ...]:
-        return (model.name, model.positions, model.portfolios, model.policy)
+        return (model.name, model.positions, model.portfolios, model.policy, model.approval)
 
     return content(a) == content(b)
 
@@ -121,8 +122,10 @@ class ModelRepository:
         self._ensure_unique_names()
         content = model_content(model)
         change: Document = {"$set": content, "$inc": {"version": 1}}
-        if "policy" not in content:  # back to no policy: the stored one must go too
-            change["$unset"] = {"policy": ""}
+        # Back to no policy (or no approval): the stored one must go too.
+        absent = {name: "" for name in ("policy", "approval") if name not in content}
+        if absent:
+            change["$unset"] = absent
         try:
             updated = self._models.find_one_and_update(
                 {"_id": document["_id"], "version": expected_version},
@@ -331,6 +334,20 @@ class ModelRepository:
     def clear_policy(self, name_or_id: str, *, expected_version: int) -> InvestmentModel:
         """Remove the model's policy (back to every field at its default)."""
         return self.set_policy(name_or_id, DEFAULT_POLICY, expected_version=expected_version)
+
+    @database_errors()
+    def set_approval(
+        self, name_or_id: str, rule: ApprovalRule, *, expected_version: int
+    ) -> InvestmentModel:
+        """Set the model's approval rule (`none` removes it), as an edit of its version."""
+
+        def edit(raw: Document) -> Document:
+            changed = {key: value for key, value in raw.items() if key != "approval"}
+            if rule.needs_approval:
+                changed["approval"] = rule.value
+            return changed
+
+        return self._change(name_or_id, expected_version, edit)
 
     @database_errors()
     def find_by_portfolio(self, portfolio_id: str) -> InvestmentModel:

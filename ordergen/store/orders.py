@@ -35,6 +35,9 @@ DEFAULT_BATCH = 5000
 PENDING, SUBMITTING, ACCEPTED = "pending", "submitting", "accepted"
 REJECTED, FAILED = "rejected", "failed"
 RESENDABLE = (PENDING, REJECTED, FAILED)
+# Approval states of the orders of a run that needs approval (ordergen.store.approvals);
+# the orders of a run that needs none carry no `approval` at all.
+PROPOSED, APPROVED, DECLINED = "proposed", "approved", "rejected"
 DUPLICATE_KEY = 11000
 
 
@@ -73,9 +76,14 @@ class MongoResultSink:
         batch_size: int = DEFAULT_BATCH,
         guard: Callable[[], None] = lambda: None,
         fresh: bool = False,
+        proposed_at: datetime | None = None,
     ) -> None:
         """`fresh`: this run shard has no document yet (checked after claiming it), so
-        orders and results are plain inserts; a re-run upserts instead."""
+        orders and results are plain inserts; a re-run upserts instead.
+
+        `proposed_at`: the run needs approval, so every order written is `proposed` at
+        that time (a re-run proposes again what it rewrites, even an approved order),
+        and no order is sent until it is approved."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self._db = db
@@ -87,6 +95,7 @@ class MongoResultSink:
         self._fresh = fresh
         self._batch_size = batch_size
         self._rebalanced_at = datetime.now(UTC)
+        self._approval = None if proposed_at is None else {"state": PROPOSED, "at": proposed_at}
         self._results: list[InsertOne[Document] | UpdateOne] = []
         self._orders: list[InsertOne[Document] | UpdateOne] = []
         self._state: list[UpdateOne] = []
@@ -101,25 +110,28 @@ class MongoResultSink:
         document = portfolio_document(result)
         portfolio_id = result.portfolio_id
         created = datetime.now(UTC)
-        owner = {
+        owner: Document = {
             "runId": self._run_id,
             "model": self._model,
             "portfolioId": portfolio_id,
             "shard": self._shard,
             "attempt": self._attempt,
         }
+        order_owner = owner if self._approval is None else {**owner, "approval": self._approval}
         first_written = {"createdAt": created, "submission": {"state": PENDING}}
         for order in document["orders"]:
             key = order_id(self._run_id, portfolio_id, order["securityId"])
             if self._fresh:
-                self._orders.append(InsertOne({"_id": key, **owner, **order, **first_written}))
+                self._orders.append(
+                    InsertOne({"_id": key, **order_owner, **order, **first_written})
+                )
                 continue
             self._orders.append(
                 UpdateOne(
                     # An order already sent (or in doubt) is left as it was sent: the
                     # filter misses it and the upsert's insert fails as a duplicate.
                     {"_id": key, "submission.state": {"$in": list(RESENDABLE)}},
-                    {"$set": {**owner, **order}, "$setOnInsert": first_written},
+                    {"$set": {**order_owner, **order}, "$setOnInsert": first_written},
                     upsert=True,
                 )
             )

@@ -90,11 +90,14 @@ class RunRepository:
         lease_seconds: float,
         prices: Mapping[str, Decimal] | None = None,
         model_policy: Mapping[str, Any] | None = None,
+        approval: Mapping[str, Any] | None = None,
     ) -> str | None:
         """Make `owner` this shard's one writer and record it as running.
 
         `model_policy`, the model's policy document when it has one, is recorded as the
-        run's `policy`, so the run can be audited after the model changes.
+        run's `policy`, so the run can be audited after the model changes. `approval`
+        (the rule, proposer and proposal time of a run that needs approval) is recorded
+        as the run's `approval`.
 
         Succeeds when the shard has no owner or its owner's lease has lapsed; returns
         None then, or the live owner's token. A run id already used for another model
@@ -120,6 +123,8 @@ class RunRepository:
             }
             if model_policy:
                 fields["policy"] = dict(model_policy)
+            if approval:
+                fields["approval"] = dict(approval)
             # One key per security, so shards of one run add to the record, never replace it.
             for security_id, price in sorted((prices or {}).items()):
                 fields[f"prices.{security_id}"] = decimal_text(price)

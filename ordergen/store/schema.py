@@ -12,6 +12,7 @@ PORTFOLIO_STATE = "portfolio_state"
 RUN_PRICES = "run_prices"
 RUN_LOCKS = "run_locks"
 PORTFOLIO_POLICIES = "portfolio_policies"
+AUDIT = "audit"
 
 INDEXES: Mapping[str, Sequence[IndexModel]] = {
     MODELS: (
@@ -41,4 +42,6 @@ INDEXES: Mapping[str, Sequence[IndexModel]] = {
     # portfolio_policies is keyed by _id (the portfolio id); a run reads its
     # portfolios' overrides with one _id $in query.
     PORTFOLIO_POLICIES: (),
+    # A run's history, oldest first (`ordergen runs history`).
+    AUDIT: (IndexModel([("runId", ASCENDING), ("at", ASCENDING)], name="runId_at"),),
 }

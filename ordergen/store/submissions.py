@@ -12,6 +12,10 @@
   it surely did not create it) are sent again by a later submission of the run.
 - `accepted` orders are never sent again.
 
+The orders of a run that needs approval carry an `approval` state as well
+(`ordergen.store.approvals`): only an `approved` one, approved within the proposal's
+age limit, can be claimed, so an unapproved, rejected or stale order is never posted.
+
 All reads are one range scan of the run's `_id`s; all writes are unordered bulk
 updates keyed by `_id`.
 """
@@ -23,8 +27,9 @@ from typing import Any
 
 from pymongo import UpdateOne
 
+from ordergen.errors import InputError, NotFoundError
 from ordergen.store.connection import Db, Document, database_errors
-from ordergen.store.orders import PENDING, RESENDABLE, SUBMITTING
+from ordergen.store.orders import ACCEPTED, APPROVED, PENDING, RESENDABLE, SUBMITTING
 from ordergen.store.schema import ORDERS
 
 # What the sender needs from an order document.
@@ -36,6 +41,7 @@ ORDER_FIELDS = {
     "price": 1,
     "createdAt": 1,
     "submission": 1,
+    "approval": 1,
 }
 
 
@@ -46,6 +52,12 @@ class Outcome:
     state: str
     message: str = ""
     order_id: int | None = None
+
+
+def approval_of(order: Mapping[str, Any]) -> str | None:
+    """An order document's approval state; None when its run needs no approval."""
+    approval = order.get("approval")
+    return str(approval.get("state")) if isinstance(approval, Mapping) else None
 
 
 def state_of(order: Mapping[str, Any]) -> str:
@@ -66,23 +78,41 @@ def scan_run_orders(db: Db, run_id: str) -> Iterator[Document]:
         yield from db[ORDERS].find(query, ORDER_FIELDS).sort("_id", 1)
 
 
+def sendable(proposed_after: datetime | None) -> Document:
+    """The filter of orders that may be sent: needing no approval, or approved in time.
+
+    `proposed_after`: the oldest proposal still fresh (None: none is too old).
+    """
+    approved: Document = {"approval.state": APPROVED}
+    if proposed_after is not None:
+        approved["approval.at"] = {"$gte": proposed_after}
+    return {"$or": [{"approval": {"$exists": False}}, approved]}
+
+
 @database_errors()
 def claim(
-    db: Db, orders: Sequence[Document], token: str, *, resend_in_doubt: bool = False
+    db: Db,
+    orders: Sequence[Document],
+    token: str,
+    *,
+    resend_in_doubt: bool = False,
+    proposed_after: datetime | None = None,
 ) -> list[Document]:
     """Mark `orders` `submitting` under `token`; the ones this call claimed, in order.
 
-    Only orders still in a resendable state (or in doubt, with `resend_in_doubt`) are
-    claimed, so of two submitters racing for an order only one sends it.
+    Only orders still in a resendable state (or in doubt, with `resend_in_doubt`) and
+    `sendable` are claimed, so of two submitters racing for an order only one sends it,
+    and an order whose approval was withdrawn meanwhile is not sent.
     """
     if not orders:
         return []
     states = [*RESENDABLE, SUBMITTING] if resend_in_doubt else list(RESENDABLE)
     marked = {"state": SUBMITTING, "claim": token, "at": datetime.now(UTC)}
+    allowed = sendable(proposed_after)
     written = db[ORDERS].bulk_write(
         [
             UpdateOne(
-                {"_id": order["_id"], "submission.state": {"$in": states}},
+                {"_id": order["_id"], "submission.state": {"$in": states}, **allowed},
                 {"$set": {"submission": marked}},
             )
             for order in orders
@@ -119,3 +149,31 @@ def record(db: Db, token: str, outcomes: Mapping[str, Outcome]) -> None:
             UpdateOne({"_id": key, "submission.claim": token}, {"$set": {"submission": submission}})
         )
     db[ORDERS].bulk_write(requests, ordered=False)
+
+
+@database_errors()
+def resolve(db: Db, run_id: str, key: str, created: int | None, by: str) -> str:
+    """Record an operator's answer for an order in doubt; its new state.
+
+    `created` (the order service's id): it was created, so `accepted`. None: it was
+    not, so `pending`, and the next send posts it. Only an order still in doubt
+    changes: anything else is an `InputError` naming its state.
+    """
+    order = db[ORDERS].find_one({"_id": key, "runId": run_id}, {"submission": 1})
+    if order is None:
+        raise NotFoundError(f"order {key!r} is not in run {run_id!r}")
+    state = ACCEPTED if created is not None else PENDING
+    submission: Document = {
+        "state": state,
+        "at": datetime.now(UTC),
+        "resolvedBy": by,
+        "message": f"resolved by {by}: {'created' if created is not None else 'not created'}",
+    }
+    if created is not None:
+        submission["orderId"] = created
+    written = db[ORDERS].update_one(
+        {"_id": key, "submission.state": SUBMITTING}, {"$set": {"submission": submission}}
+    )
+    if written.modified_count != 1:
+        raise InputError("--order", key, f"is not in doubt: it is {state_of(order)}")
+    return state
