@@ -14,6 +14,7 @@ DEPTH = {
     "store": 2,
     "services": 2,
     "observability": 2,
+    "report": 2,
     "domain": 3,
     "optimize": 4,
 }

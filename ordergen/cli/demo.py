@@ -65,6 +65,14 @@ def demo(
         attention = attention_list(desk.summary, " under the desk policy")
         if attention is not None:
             stderr.print(attention)
+        from ordergen.cli.run_report import write_demo_reports
+
+        page, desk_page = write_demo_reports(directory, report)
+        stderr.print(
+            f"report written to {page} (open it in a browser); "
+            f"the desk policy's, against back to target: {desk_page}",
+            highlight=False,
+        )
 
     with run_observer(settings, probe_port, None) as observer:
         run_and_finish(

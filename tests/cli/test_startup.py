@@ -7,7 +7,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-HEAVY = ("pymongo", "httpx", "tenacity", "pybreaker", "yaml", "cvxpy", "joblib")
+HEAVY = (
+    *("pymongo", "httpx", "tenacity", "pybreaker", "yaml", "cvxpy", "joblib"),
+    # The run report and its chart library: imported only when a report is asked for.
+    *("ordergen.report", "ordergen.report.html", "vl_convert"),
+)
 
 # Run in a fresh interpreter: the test process has imported all of them already.
 SCRIPT = textwrap.dedent(
