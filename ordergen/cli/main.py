@@ -17,6 +17,7 @@ from ordergen.cli import (  # noqa: F401
     portfolios,
     rebalance,
     run_approval,
+    run_report,
     runs,
 )
 from ordergen.cli.app import app

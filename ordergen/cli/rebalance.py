@@ -128,6 +128,9 @@ def rebalance(
     ),
     probe_port: int | None = PROBE_PORT_OPTION,
     as_json: bool = JSON_OPTION,
+    summary_md: Path | None = typer.Option(
+        None, "--summary-md", help="Also write a Markdown summary of the run here (CI)."
+    ),
 ) -> None:
     """Rebalance a model's portfolios to whole shares inside their bands."""
     settings = load_settings()
@@ -203,6 +206,11 @@ def rebalance(
                 progress=advance,
                 proposal=proposal,
             )
+
+        if summary_md is not None:
+            from ordergen.cli.run_report import with_summary
+
+            to_sink = with_summary(to_sink, summary_md, output, db, inputs.holdings)
 
         run_and_finish(
             observer,
