@@ -20,6 +20,7 @@ from ordergen.domain.values import parse_globeco_id
 from ordergen.errors import NotFoundError
 
 if TYPE_CHECKING:
+    from ordergen.store.models import ModelRepository
     from ordergen.store.portfolio_policies import PortfolioPolicyRepository
 
 portfolios_app = typer.Typer(
@@ -50,6 +51,14 @@ def _repository() -> "AbstractContextManager[PortfolioPolicyRepository]":
     from ordergen.store.portfolio_policies import PortfolioPolicyRepository
 
     return _open_repository(PortfolioPolicyRepository)
+
+
+def _repositories() -> "AbstractContextManager[tuple[ModelRepository, PortfolioPolicyRepository]]":
+    """The model and override repositories on one connection, closed when the block ends."""
+    from ordergen.store.models import ModelRepository
+    from ordergen.store.portfolio_policies import PortfolioPolicyRepository
+
+    return _open_repository(lambda db: (ModelRepository(db), PortfolioPolicyRepository(db)))
 
 
 def _override_document(portfolio_id: str, override: PolicyOverride, version: int) -> dict[str, Any]:
@@ -96,7 +105,8 @@ def set_policy(
         unrestrict=unrestrict,
         cash_need=cash_need,
     )
-    with _repository() as policies:
+    with _repositories() as (models, policies):
+        models.require_portfolio(portfolio_id)  # an override no run would read is a typo
         override, new_version = policies.change(portfolio_id, edit.to_override, version)
     if as_json:
         print_json(_override_document(portfolio_id, override, new_version))

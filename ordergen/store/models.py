@@ -368,6 +368,12 @@ class ModelRepository:
         return _from_document(found[0])
 
     @database_errors()
+    def require_portfolio(self, portfolio_id: str) -> None:
+        """`NotFoundError` unless some model lists the portfolio."""
+        if self._models.find_one({"portfolios": portfolio_id}, {"_id": 1}) is None:
+            raise NotFoundError(f"portfolio {portfolio_id!r} is in no model")
+
+    @database_errors()
     def mark_rebalanced(self, name: str, when: datetime) -> None:
         """Record a rebalance time (the latest wins; not an edit, so no version bump).
 

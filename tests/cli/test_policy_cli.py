@@ -213,7 +213,22 @@ def test_a_bad_policy_in_a_model_file_is_refused(mongo_env: Settings, tmp_path: 
 # --- portfolios policy set / show / clear -----------------------------------------------
 
 
-def test_a_portfolio_override_is_created_changed_shown_and_cleared(mongo_env: Settings) -> None:
+@pytest.fixture
+def p_modelled(mongo_env: Settings, tmp_path: Path) -> Settings:
+    """P belongs to the stored model `growth`: overrides of P are allowed."""
+    create(tmp_path)
+    return mongo_env
+
+
+def test_an_override_for_a_portfolio_of_no_model_is_refused(p_modelled: Settings) -> None:
+    nobody = "0" * 24
+    result = ordergen("portfolios", "policy", "set", nobody, "--cash-need", "5")
+    assert result.exit_code == ExitCode.INPUT, result.output
+    assert f"portfolio '{nobody}' is in no model" in one_line_error(result)
+    assert override(nobody)["version"] == 0
+
+
+def test_a_portfolio_override_is_created_changed_shown_and_cleared(p_modelled: Settings) -> None:
     assert override() == {"portfolioId": P, "version": 0, "policy": {}}
     assert "has no policy override" in ordergen("portfolios", "policy", "show", P).stdout
 
@@ -252,7 +267,7 @@ def test_a_portfolio_override_is_created_changed_shown_and_cleared(mongo_env: Se
     assert override()["version"] == 0
 
 
-def test_portfolio_override_conflicts_are_exit_5_and_change_nothing(mongo_env: Settings) -> None:
+def test_portfolio_override_conflicts_are_exit_5_and_change_nothing(p_modelled: Settings) -> None:
     ordergen("portfolios", "policy", "set", P, "--cash-need", "1")
     ordergen("portfolios", "policy", "set", P, "--cash-need", "3", "--version", "1")
     before = override()
@@ -280,7 +295,7 @@ def test_portfolio_override_conflicts_are_exit_5_and_change_nothing(mongo_env: S
     ],
 )
 def test_portfolio_override_errors_are_exit_2_and_write_nothing(
-    mongo_env: Settings, arguments: list[str], message: str
+    p_modelled: Settings, arguments: list[str], message: str
 ) -> None:
     result = ordergen("portfolios", "policy", *arguments)
     assert result.exit_code == ExitCode.INPUT, result.output
