@@ -17,6 +17,7 @@ from ordergen.cli import (  # noqa: F401
     portfolios,
     rebalance,
     run_approval,
+    run_blocks,
     run_report,
     runs,
 )

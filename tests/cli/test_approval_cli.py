@@ -254,3 +254,37 @@ def test_the_approval_rule_is_kept_by_export_import_show_and_versioned(
     to_file = ordergen("rebalance", *input_flags(positions, prices, name), "--propose",
                        "--output", str(tmp_path / "o.json"))  # fmt: skip
     assert to_file.exit_code == ExitCode.INPUT and "--propose" in to_file.stderr
+
+
+def test_blocks_from_a_run_and_from_its_orders_file_add_up_exactly(
+    desk: tuple[Path, Path, str], mongo_db: Db, tmp_path: Path
+) -> None:
+    positions, prices, _ = desk
+    assert propose(desk, "r7").exit_code in (ExitCode.OK, ExitCode.PARTIAL)
+    stored = list(orders_for_run(mongo_db, "r7"))
+    nothing = json.loads(ordergen("runs", "blocks", "r7", "--format", "json").stdout)
+    assert nothing == {"blocks": [], "crossings": []}  # nothing approved yet
+    proposed = json.loads(
+        ordergen("runs", "blocks", "r7", "--state", "proposed", "--format", "json").stdout
+    )
+    totals: Counter[tuple[str, str]] = Counter()
+    for order in stored:
+        totals[(order["securityId"], order["side"])] += order["quantity"]
+    assert {(b["securityId"], b["side"]): b["quantity"] for b in proposed["blocks"]} == totals
+    for block in proposed["blocks"]:
+        assert block["quantity"] == sum(a["quantity"] for a in block["allocations"])
+    csv_rows = ordergen("runs", "blocks", "r7", "--state", "all", "--format", "csv").stdout
+    assert csv_rows.splitlines()[0] == "securityId,side,blockQuantity,portfolioId,quantity"
+    assert len(csv_rows.splitlines()) == 1 + len(stored)
+    # The same inputs to an orders file give the same blocks, without MongoDB.
+    output = tmp_path / "orders.json"
+    to_file = ordergen("rebalance", "--jobs", "1", "--model-file", str(tmp_path / "model.json"),
+                       "--positions", str(positions), "--prices", str(prices),
+                       "--output", str(output))  # fmt: skip
+    assert to_file.exit_code in (ExitCode.OK, ExitCode.PARTIAL), to_file.output
+    from_file = ordergen("runs", "blocks", "--orders", str(output), "--format", "json")
+    assert json.loads(from_file.stdout) == proposed
+    table = ordergen("runs", "blocks", "--orders", str(output)).stdout
+    assert f"block(s) of {len(stored)} order(s)" in table and "never netted" in table
+    both = ordergen("runs", "blocks", "r7", "--orders", str(output))
+    assert both.exit_code == ExitCode.INPUT and "not both" in both.stderr
