@@ -128,8 +128,8 @@ def _orders_table(report: Report) -> str:
     if not report.largest_orders:
         return "<p>The run has no orders.</p>"
     head = (
-        "<tr><th>portfolio</th><th>security</th><th>side</th><th>quantity</th>"
-        "<th>price</th><th>value</th></tr>"
+        "<tr><th>portfolio</th><th>security</th><th>side</th><th class=num>quantity</th>"
+        "<th class=num>price</th><th class=num>value</th></tr>"
     )
     body = "".join(
         f"<tr><td><code>{_e(o.portfolio_id)}</code></td><td><code>{_e(o.security_id)}</code></td>"
