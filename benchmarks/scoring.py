@@ -54,13 +54,13 @@ class Tally:
     """Answers breaking a direction, restriction or minimum-trade rule."""
     wrong_verdict: int = 0
     worse: int = 0
-    """Answers ranked worse than the reference's optimum (objective, then traded value
-    under a policy)."""
+    """Answers that keep every rule but rank worse than the reference's optimum
+    (objective, then traded value under a policy)."""
     false_optimal: int | None = 0
     no_answer: int = 0
     reference_failures: int = 0
-    """Portfolios where the reference found no answer, or one worse than the method's:
-    they are left out of the comparisons."""
+    """Portfolios where the reference found no answer, or one worse than a method's answer
+    that keeps every rule: they are left out of the comparisons."""
 
     def add(self, problem: Problem, reference: Answer, binds: bool, claim: Claim) -> None:
         self.sample += 1
@@ -79,7 +79,9 @@ class Tally:
             self.reference_failures += 1
             return
         worse = False
-        if found is not None and reference.score is not None:
+        # Only an answer that keeps every rule is ranked: one that breaks a rule is
+        # counted in its own columns, and may "beat" the optimum by breaking it.
+        if found is not None and not found.breaks_a_rule and reference.score is not None:
             ours, best = _ranked(problem, found), _ranked(problem, reference.score)
             if ours < best:
                 self.reference_failures += 1
