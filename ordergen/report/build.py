@@ -66,7 +66,6 @@ class ReportBuilder:
         self.rows: list[PortfolioRow] = []
         self.flows: dict[str, SecurityFlow] = {}
         self.largest: list[tuple[Decimal, int, LargeOrder]] = []
-        self.band_edges: set[Decimal] = set()
         self.drill = DrillTable()
         self._orders_seen = 0
 
@@ -91,11 +90,6 @@ class ReportBuilder:
         row = _row(document, turnover, buys, sells)
         self.rows.append(row)
         drifts = document.get("drifts") or []
-        for drift in drifts:
-            if Decimal(str(drift["target"])) != 0:
-                self.band_edges.update(
-                    (Decimal(str(drift["lowDrift"])), Decimal(str(drift["highDrift"])))
-                )
         cash_need = _decimal((document.get("policy") or {}).get("cashNeed")) or Decimal(0)
         base = None if row.market_value is None else row.market_value - cash_need
         self.drill.add(drifts, base)
@@ -104,6 +98,8 @@ class ReportBuilder:
         self, document: Mapping[str, Any], order: Mapping[str, Any], price: Decimal, value: Decimal
     ) -> None:
         self._orders_seen += 1
+        if len(self.largest) == LARGEST_ORDERS and value <= self.largest[0][0]:
+            return  # not larger than the smallest kept (which, seen first, wins a tie)
         large = LargeOrder(
             portfolio_id=str(document["portfolioId"]),
             security_id=str(order["securityId"]),
@@ -146,7 +142,7 @@ class ReportBuilder:
                 self.flows.values(), key=lambda flow: (-flow.turnover, flow.security_id)
             ),
             largest_orders=[item[2] for item in largest],
-            band_edges=sorted(self.band_edges),
+            band_edges=sorted(self.drill.band_edges),
             drill=self.drill,
             baseline=baseline,
             missing_portfolios=list((summary or {}).get("missingPortfolios", [])),

@@ -3,7 +3,7 @@
 A report of 10,000 portfolios of 100 securities draws none of them up front: the page
 holds this table, deflated and base64-encoded, and draws one portfolio when it is
 clicked. Drifts are weight − target in units of 0.0001 (the orders file's precision),
-stored as little-endian int32 columns, security by security, portfolio by portfolio.
+stored as columns of little-endian integers, security by security, portfolio by portfolio.
 """
 
 import base64
@@ -27,6 +27,8 @@ class DrillTable:
     bands: list[tuple[float, float]] = field(default_factory=list)
     """Per security: (−lowDrift, highDrift) as fractions; (0, 0) outside the model."""
     counts: list[int] = field(default_factory=list)
+    band_edges: set[Decimal] = field(default_factory=set)
+    """The distinct lowDrift and highDrift of the model's securities (target not 0)."""
     _index: dict[str, int] = field(default_factory=dict)
     _security: list[int] = field(default_factory=list)
     _before: list[int] = field(default_factory=list)
@@ -56,7 +58,10 @@ class DrillTable:
         if index is None:
             index = self._index[security_id] = len(self.securities)
             self.securities.append(security_id)
-            self.bands.append((-float(drift["lowDrift"]), float(drift["highDrift"])))
+            low, high = Decimal(str(drift["lowDrift"])), Decimal(str(drift["highDrift"]))
+            self.bands.append((-float(low), float(high)))
+            if Decimal(str(drift["target"])) != 0:
+                self.band_edges.update((low, high))
         return index
 
     def rows(self, portfolio: int) -> list[tuple[str, int, int]]:
@@ -68,9 +73,24 @@ class DrillTable:
             for i in range(start, stop)
         ]
 
-    def encoded(self) -> str:
-        """The counts and the three columns, int32 little-endian one after another,
-        deflated (zlib) and base64-encoded: what the page inflates when first asked."""
+    def encoded(self) -> dict[str, Any]:
+        """The counts and the three columns, each as the narrowest little-endian signed
+        integers that hold it (`dtypes`: 1, 2 or 4 bytes), one after another, deflated
+        (zlib) and base64-encoded (`data`): what the page inflates when first asked."""
         columns = (self.counts, self._security, self._before, self._after)
-        raw = b"".join(np.asarray(column, dtype="<i4").tobytes() for column in columns)
-        return base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+        arrays = [np.asarray(column, dtype=_narrowest(column)) for column in columns]
+        raw = b"".join(array.tobytes() for array in arrays)
+        return {
+            "dtypes": [array.dtype.itemsize for array in arrays],
+            "data": base64.b64encode(zlib.compress(raw, 6)).decode("ascii"),
+        }
+
+
+def _narrowest(values: Sequence[int]) -> str:
+    """The smallest little-endian signed integer type that holds every value."""
+    low, high = min(values, default=0), max(values, default=0)
+    for dtype in ("<i1", "<i2"):
+        limits = np.iinfo(dtype)
+        if limits.min <= low and high <= limits.max:
+            return dtype
+    return "<i4"

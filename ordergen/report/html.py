@@ -164,7 +164,7 @@ def render_html(report: Report) -> str:
         "drill": {
             "securities": drill.securities,
             "bands": drill.bands,
-            "columns": drill.encoded(),
+            **drill.encoded(),
         },
     }
     title = f"ordergen run {report.facts.run_id}: model {report.facts.model}"

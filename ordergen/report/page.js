@@ -179,20 +179,30 @@
   let columnsPromise = null;
   function drillColumns() {
     if (!columnsPromise) {
-      const bytes = Uint8Array.from(atob(data.drill.columns), (c) => c.charCodeAt(0));
+      const bytes = Uint8Array.from(atob(data.drill.data), (c) => c.charCodeAt(0));
       const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
       columnsPromise = new Response(stream).arrayBuffer().then((buffer) => {
-        const all = new Int32Array(buffer);
+        // Four columns one after another: counts (one per portfolio), then security,
+        // before and after (one per drift), each of 1, 2 or 4 bytes a value.
+        const types = { 1: Int8Array, 2: Int16Array, 4: Int32Array };
+        const sizes = data.drill.dtypes;
         const n = rows.length;
-        const counts = all.subarray(0, n);
-        const total = (all.length - n) / 3;
+        const total = (buffer.byteLength - n * sizes[0]) / (sizes[1] + sizes[2] + sizes[3]);
+        let offset = 0;
+        const column = (index, length) => {
+          const bytes = sizes[index] * length;
+          const values = new types[sizes[index]](buffer.slice(offset, offset + bytes));
+          offset += bytes;
+          return values;
+        };
+        const counts = column(0, n);
         const starts = new Int32Array(n + 1);
         for (let i = 0; i < n; i++) starts[i + 1] = starts[i] + counts[i];
         return {
           starts: starts,
-          security: all.subarray(n, n + total),
-          before: all.subarray(n + total, n + 2 * total),
-          after: all.subarray(n + 2 * total, n + 3 * total),
+          security: column(1, total),
+          before: column(2, total),
+          after: column(3, total),
         };
       });
     }
