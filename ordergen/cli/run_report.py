@@ -87,9 +87,18 @@ def runs_report(
     from ordergen.store.connection import open_database
     from ordergen.store.runs import RunRepository
 
-    with open_database(load_settings()) as db:
+    settings = load_settings()
+    with open_database(settings) as db:
         runs = RunRepository(db)
-        report = run_report(runs.get(run_id), runs.portfolio_results(run_id), compare)
+        run = runs.get(run_id)
+        approvals = None
+        if "approval" in run:  # a run that needs approval: its orders carry their state
+            from ordergen.report.approvals import portfolio_approvals
+            from ordergen.store.orders import orders_for_run
+
+            oldest = datetime.now(UTC) - timedelta(seconds=settings.proposal_max_age)
+            approvals = portfolio_approvals(orders_for_run(db, run_id), oldest)
+        report = run_report(run, runs.portfolio_results(run_id), compare, approvals)
     write_report(report, output, form)
     stderr.print(f"report written to {output}", highlight=False)
 

@@ -62,8 +62,10 @@ def run_report(
     run: Mapping[str, Any],
     results: Iterable[Mapping[str, Any]],
     compare: Path | None = None,
+    approvals: Mapping[str, str] | None = None,
 ) -> Report:
-    """The report of a run recorded in MongoDB: its document and its portfolios' results."""
+    """The report of a run recorded in MongoDB: its document and its portfolios' results,
+    with each portfolio's approval state from `approvals` (by portfolio id) when it has one."""
     status = run.get("status")
     code = RUN_EXIT_CODES.get(str(status))
     if code is not None and run.get("failedServices"):
@@ -82,5 +84,6 @@ def run_report(
     )
     builder = ReportBuilder()
     for document in results:
-        builder.add(document)
+        state = (approvals or {}).get(str(document["portfolioId"]))
+        builder.add(document if state is None else {**document, "approval": state})
     return builder.report(facts, None, baseline(compare))
