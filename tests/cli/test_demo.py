@@ -25,6 +25,10 @@ def test_demo_writes_inputs_and_orders_and_prints_a_summary(tmp_path: Path) -> N
     orders = json.loads((tmp_path / "demo" / "orders.json").read_text())
     assert len(orders["portfolios"]) == 300
     assert sum(len(p["orders"]) for p in orders["portfolios"]) == summary["orders"]
+    # And the run's report, which it names (tests/report/test_report_browser.py opens it).
+    assert "report written to" in completed.stderr
+    for name in ("report.html", "report-desk-policy.html"):
+        assert (tmp_path / "demo" / name).stat().st_size > 500_000  # the charts' runtime inline
     for name in ("model.json", "positions.json", "prices.json"):
         assert (tmp_path / "demo" / name).is_file()
     # Beside it, the same portfolios under the desk policy, in its own files.

@@ -1,5 +1,5 @@
 """Start-up: the CLI, `--help` and a files-in/JSON-out run import none of the libraries
-only a database, the GlobeCo services, YAML or solver workers need."""
+only a database, the GlobeCo services, YAML, solver workers or a run report need."""
 
 import json
 import subprocess

@@ -176,7 +176,9 @@ def test_a_runs_report_has_the_run_documents_numbers(
 ) -> None:
     folder, model = demo
     ModelRepository(mongo_db).create(validate_model(model))
-    rebalance("--model", model["name"], *files_flags(folder), "--run-id", "report-run")
+    summary_md = tmp_path / "summary.md"
+    flags = ("--run-id", "report-run", "--summary-md", str(summary_md))
+    rebalance("--model", model["name"], *files_flags(folder), *flags)
     page = tmp_path / "run.html"
     done = runner.invoke(app, ["runs", "report", "report-run", "--output", str(page)])
     assert done.exit_code == 0, done.output
@@ -193,3 +195,7 @@ def test_a_runs_report_has_the_run_documents_numbers(
     text = page.read_text()
     assert f'data-measure="turnover">{money(Decimal(summary["turnover"]))}<' in text
     assert 'data-field="run status">partial<' in text
+    # `rebalance --summary-md` to MongoDB summarised the same run from its documents.
+    cells = markdown_cells(summary_md.read_text())
+    assert ["turnover", money(Decimal(summary["turnover"]))] in cells
+    assert [f"portfolios {s}" for s in summary["byStatus"]] == [c[0] for c in cells[1:6]]
