@@ -26,6 +26,19 @@ def _time(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+def _facts(document: Mapping[str, Any], source: str, **known: Any) -> RunFacts:
+    """The facts an orders file's header and a run document share, and the `known` rest."""
+    return RunFacts(
+        run_id=str(document["runId"]),
+        model=str(document.get("model", "")),
+        method=str(document.get("method", "")),
+        input_digest=str(document.get("inputDigest", "")),
+        policy=document.get("policy"),
+        source=source,
+        **known,
+    )
+
+
 def file_report(
     path: Path,
     compare: Path | None = None,
@@ -44,13 +57,9 @@ def file_report(
         builder.add(document)
     failed = any(row.status in ("infeasible", "error") for row in builder.rows)
     header = orders.header
-    facts = RunFacts(
-        run_id=str(header["runId"]),
-        model=str(header.get("model", "")),
-        method=str(header.get("method", "")),
-        input_digest=str(header.get("inputDigest", "")),
-        policy=header.get("policy"),
-        source=f"orders file {path.name}",
+    facts = _facts(
+        header,
+        f"orders file {path.name}",
         started=started,
         ended=ended,
         exit_code=int(ExitCode.PARTIAL if failed else ExitCode.OK),
@@ -70,13 +79,9 @@ def run_report(
     code = RUN_EXIT_CODES.get(str(status))
     if code is not None and run.get("failedServices"):
         code = ExitCode.PARTIAL
-    facts = RunFacts(
-        run_id=str(run["runId"]),
-        model=str(run.get("model", "")),
-        method=str(run.get("method", "")),
-        input_digest=str(run.get("inputDigest", "")),
-        policy=run.get("policy"),
-        source="MongoDB run",
+    facts = _facts(
+        run,
+        "MongoDB run",
         started=_time(run.get("startedAt")),
         ended=_time(run.get("endedAt")),
         run_status=None if status is None else str(status),
