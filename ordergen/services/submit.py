@@ -22,6 +22,7 @@ from ordergen.store.submissions import (
     Outcome,
     approval_of,
     claim,
+    current_states,
     record,
     scan_run_orders,
     state_of,
@@ -32,6 +33,8 @@ IN_DOUBT_MESSAGE = (
     "left in doubt by an earlier submission (sent, answer not recorded); not re-sent: "
     "check the order service, then re-submit with resend_in_doubt"
 )
+
+ANSWERED_ELSEWHERE = "sent by another submission running at the same time"
 
 
 @dataclass
@@ -207,6 +210,7 @@ def submit_run_orders(
     options = options or ServiceOptions.from_settings(settings)
     wanted = None if portfolio_ids is None else set(portfolio_ids)
     report = SubmissionReport()
+    seen_in_doubt: list[str] = []
     sending: dict[str, Any] = {
         "resend_in_doubt": resend_in_doubt,
         "proposed_after": proposed_after,
@@ -223,7 +227,7 @@ def submit_run_orders(
             elif state == ACCEPTED:
                 report.already_accepted += 1
             elif state == SUBMITTING and not resend_in_doubt:
-                report.add(Outcome(SUBMITTING, IN_DOUBT_MESSAGE))
+                seen_in_doubt.append(order["_id"])
             elif client.breaker.failing_fast:
                 report.unsent += 1
             else:
@@ -233,4 +237,23 @@ def submit_run_orders(
                     batch = []
         if batch:
             _send(db, client, batch, report, **sending)
+    _settle_in_doubt(db, seen_in_doubt, report)
     return report.finish()
+
+
+def _settle_in_doubt(db: Db, keys: list[str], report: SubmissionReport) -> None:
+    """Count the orders found `submitting` as they stand now.
+
+    One found `submitting` may have been mid-post by another submission (two sends at
+    once): if that one has since recorded its answer, the order is counted by that
+    answer; only an order still `submitting` is in doubt.
+    """
+    for state in current_states(db, keys):
+        if state == ACCEPTED:
+            report.already_accepted += 1
+        elif state == SUBMITTING:
+            report.add(Outcome(SUBMITTING, IN_DOUBT_MESSAGE))
+        elif state in (REJECTED, FAILED):
+            report.add(Outcome(state, ANSWERED_ELSEWHERE))
+        else:  # returned to pending meanwhile (`runs resolve --not-created`)
+            report.unsent += 1

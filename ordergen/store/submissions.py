@@ -81,12 +81,14 @@ def scan_run_orders(db: Db, run_id: str) -> Iterator[Document]:
 def sendable(proposed_after: datetime | None) -> Document:
     """The filter of orders that may be sent: needing no approval, or approved in time.
 
-    `proposed_after`: the oldest proposal still fresh (None: none is too old).
+    `proposed_after`: the oldest proposal still fresh (None: none is too old). Written
+    without `$or` (a missing field matches `None` and `$not: {$lt}`), so the claim's
+    `_id` equality keeps using the index.
     """
-    approved: Document = {"approval.state": APPROVED}
+    allowed: Document = {"approval.state": {"$in": [None, APPROVED]}}
     if proposed_after is not None:
-        approved["approval.at"] = {"$gte": proposed_after}
-    return {"$or": [{"approval": {"$exists": False}}, approved]}
+        allowed["approval.at"] = {"$not": {"$lt": proposed_after}}
+    return allowed
 
 
 @database_errors()
@@ -130,6 +132,15 @@ def claim(
         )
     }
     return [order for order in orders if order["_id"] in mine]
+
+
+def current_states(db: Db, keys: Sequence[str], chunk: int = 10_000) -> Iterator[str]:
+    """The submission state of each order named, as it stands now, read in chunks."""
+    with database_errors():
+        for start in range(0, len(keys), chunk):
+            wanted = list(keys[start : start + chunk])
+            for order in db[ORDERS].find({"_id": {"$in": wanted}}, {"submission": 1}):
+                yield state_of(order)
 
 
 @database_errors()
