@@ -83,8 +83,8 @@ def peak_memory(command: Sequence[str], environment: Mapping[str, str]) -> Memor
     def sample() -> None:
         while process.poll() is None:
             tree = _tree(process.pid)
-            rss = sum(_status_kib(pid, "VmRSS") for pid in tree)
-            pss = sum(_pss_kib(pid) for pid in tree)
+            rss = sum(_kib(f"/proc/{pid}/status", "VmRSS") for pid in tree)
+            pss = sum(_kib(f"/proc/{pid}/smaps_rollup", "Pss") for pid in tree)
             peaks["rss"] = max(peaks["rss"], rss)
             peaks["pss"] = max(peaks["pss"], pss)
             peaks["processes"] = max(peaks["processes"], len(tree))
@@ -112,20 +112,11 @@ def _tree(root: int) -> list[int]:
     return found
 
 
-def _status_kib(pid: int, field: str) -> int:
+def _kib(path: str, field: str) -> int:
+    """A `Field:  N kB` line of a /proc file, in KiB (0 once the process has ended)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        for line in Path(path).read_text().splitlines():
             if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        return 0
-    return 0
-
-
-def _pss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
                 return int(line.split()[1])
     except OSError:
         return 0
