@@ -24,8 +24,8 @@ RUN_ARGUMENT = typer.Argument(..., metavar="RUN_ID", help="The run id.")
 BY_OPTION = typer.Option(
     None,
     "--by",
-    help="Who acts (default ORDERGEN_USER, else the OS user; the database user "
-    "under authentication).",
+    help="Who acts (default ORDERGEN_USER, else JOB_NAME, else the OS user; the database "
+    "user under authentication).",
 )
 PORTFOLIOS_OPTION = typer.Option(
     None, "--portfolio", help="Only this portfolio; repeatable (default: all of the run's)."
@@ -39,7 +39,7 @@ def _portfolio_ids(values: Sequence[str] | None) -> list[str] | None:
 def _acting(db: "Db", settings: Settings, by: str | None) -> str:
     from ordergen.store.identity import acting_user
 
-    return acting_user(db, by, settings.ordergen_user)
+    return acting_user(db, by, settings.ordergen_user, settings.job_name)
 
 
 def _open(settings: Settings) -> Any:

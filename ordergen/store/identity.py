@@ -1,8 +1,9 @@
 """Who is acting: the name recorded when someone proposes, approves, rejects or sends.
 
-`--by NAME`, else `ORDERGEN_USER`, else the operating-system user. Where the MongoDB
-connection is authenticated, the database user is who acts: a name given otherwise
-must be that user's, so nobody approves under someone else's name.
+`--by NAME`, else `ORDERGEN_USER`, else the Kubernetes Job (`JOB_NAME`), else the
+operating-system user. Where the MongoDB connection is authenticated, the database user
+is who acts: a name given otherwise (`--by`, `ORDERGEN_USER`) must be that user's, so
+nobody approves under someone else's name.
 """
 
 import getpass
@@ -27,8 +28,9 @@ def os_user() -> str:
         return "unknown"
 
 
-def acting_user(db: Db, by: str | None, configured: str | None) -> str:
-    """Who acts: the database user if authenticated, else `by`, `configured`, the OS user.
+def acting_user(db: Db, by: str | None, configured: str | None, job: str | None = None) -> str:
+    """Who acts: the database user if authenticated, else `by`, `configured`, `job`, the
+    OS user.
 
     A `by` or `configured` name that differs from the authenticated database user is
     an `IdentityError`.
@@ -36,7 +38,7 @@ def acting_user(db: Db, by: str | None, configured: str | None) -> str:
     claimed = by if by is not None else configured
     authenticated = database_user(db)
     if authenticated is None:
-        return claimed if claimed else os_user()
+        return claimed or job or os_user()
     if claimed and claimed != authenticated:
         source = "--by" if by is not None else "ORDERGEN_USER"
         raise IdentityError(
