@@ -6,7 +6,7 @@ approved ones, list them, record what the order service says of an order left in
 doubt, and print the run's audit trail.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -18,6 +18,7 @@ from ordergen.errors import ExitCode
 from ordergen.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from ordergen.run.approval import Decision
     from ordergen.store.connection import Db
 
 RUN_ARGUMENT = typer.Argument(..., metavar="RUN_ID", help="The run id.")
@@ -27,6 +28,7 @@ BY_OPTION = typer.Option(
     help="Who acts (default ORDERGEN_USER, else JOB_NAME, else the OS user; the database "
     "user under authentication).",
 )
+JSON_DONE_OPTION = typer.Option(False, "--json", help="Print what was done as JSON.")
 PORTFOLIOS_OPTION = typer.Option(
     None, "--portfolio", help="Only this portfolio; repeatable (default: all of the run's)."
 )
@@ -53,17 +55,12 @@ def approve(
     run_id: str = RUN_ARGUMENT,
     portfolio: list[str] | None = PORTFOLIOS_OPTION,
     by: str | None = BY_OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print what was done as JSON."),
+    as_json: bool = JSON_DONE_OPTION,
 ) -> None:
     """Approve a proposed run's orders (its ok portfolios, all or those named)."""
     from ordergen.run.approval import approve_run
 
-    settings = load_settings()
-    with _open(settings) as db:
-        decision = approve_run(
-            db, settings, run_id, _portfolio_ids(portfolio), _acting(db, settings, by)
-        )
-    _decided(decision.orders, "approved", decision.by, run_id, as_json)
+    _decide(run_id, portfolio, by, as_json, "approved", approve_run)
 
 
 @runs_app.command("reject")
@@ -72,24 +69,36 @@ def reject(
     reason: str = typer.Option(..., "--reason", help="Why: recorded in the audit trail."),
     portfolio: list[str] | None = PORTFOLIOS_OPTION,
     by: str | None = BY_OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print what was done as JSON."),
+    as_json: bool = JSON_DONE_OPTION,
 ) -> None:
     """Reject a proposed run's unsent orders (all, or those of the portfolios named)."""
     from ordergen.run.approval import reject_run
 
+    def reject_with_reason(
+        db: "Db", settings: Settings, run_id: str, ids: list[str] | None, by: str
+    ) -> "Decision":
+        return reject_run(db, settings, run_id, ids, by, reason)
+
+    _decide(run_id, portfolio, by, as_json, "rejected", reject_with_reason)
+
+
+def _decide(
+    run_id: str,
+    portfolio: list[str] | None,
+    by: str | None,
+    as_json: bool,
+    verb: str,
+    act: "Callable[[Db, Settings, str, list[str] | None, str], Decision]",
+) -> None:
+    """Run `act` as the acting user on the portfolios named, then say what it did."""
+    ids = _portfolio_ids(portfolio)
     settings = load_settings()
     with _open(settings) as db:
-        decision = reject_run(
-            db, settings, run_id, _portfolio_ids(portfolio), _acting(db, settings, by), reason
-        )
-    _decided(decision.orders, "rejected", decision.by, run_id, as_json)
-
-
-def _decided(orders: int, verb: str, by: str, run_id: str, as_json: bool) -> None:
+        decision = act(db, settings, run_id, ids, _acting(db, settings, by))
     if as_json:
-        print_json({"runId": run_id, verb: orders, "by": by})
+        print_json({"runId": run_id, verb: decision.orders, "by": decision.by})
     else:
-        say(f"run {run_id!r}: {orders} order(s) {verb} by {by}")
+        say(f"run {run_id!r}: {decision.orders} order(s) {verb} by {decision.by}")
 
 
 @runs_app.command("send")

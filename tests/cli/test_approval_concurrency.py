@@ -28,6 +28,7 @@ from ordergen.store.models import ModelRepository
 from ordergen.store.orders import orders_for_run
 from ordergen.store.schema import AUDIT
 from tests.cli.test_rebalance_mongo import input_flags
+from tests.cli.test_run_ownership import finish_all
 from tests.services.fake_globeco import ORDERS as ORDER_ROUTE
 from tests.services.fake_globeco import FakeGlobeCo, Fault
 
@@ -72,15 +73,6 @@ def started(settings: Settings, globeco: FakeGlobeCo, *args: str) -> subprocess.
     }
     return subprocess.Popen([sys.executable, "-m", "ordergen", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
-
-
-def finished(*processes: subprocess.Popen[str]) -> list[int]:
-    codes = []
-    for process in processes:
-        _, stderr = process.communicate(timeout=300)
-        assert "Traceback" not in stderr, stderr
-        codes.append(process.returncode)
-    return codes
 
 
 def run(*args: str) -> int:
@@ -134,7 +126,7 @@ def test_two_sends_at_once_post_each_order_once(
 ) -> None:
     assert run("runs", "approve", "c1", "--by", "alice") == ExitCode.OK
     slow_service(globeco)
-    codes = finished(*(started(mongo_settings, globeco, "runs", "send", "c1") for _ in range(2)))
+    codes = finish_all([started(mongo_settings, globeco, "runs", "send", "c1") for _ in range(2)])
     # A send that ends while the other is still posting reports those orders in doubt.
     assert set(codes) <= {ExitCode.OK, ExitCode.PARTIAL} and ExitCode.OK in codes
     assert run("runs", "send", "c1") == ExitCode.OK  # nothing left in doubt, nothing to post
@@ -161,7 +153,7 @@ def test_approve_while_send_runs_and_overlapping_approvals_approve_once(
                 *[f"--portfolio={p}" for p in portfolios_named])
         for by, portfolios_named in (("alice", [*first, *overlap]), ("carol", [*overlap, *last]))
     ]  # fmt: skip
-    assert finished(sending, *approvals) == [ExitCode.OK] * 3
+    assert finish_all([sending, *approvals]) == [ExitCode.OK] * 3
     assert run("runs", "send", "c1") == ExitCode.OK  # what was approved after the first send
     assert_sent_once(mongo_db, globeco)
     approved = {key for key in keys(mongo_db) if key[0] not in rejected}
@@ -180,7 +172,7 @@ def test_send_while_the_run_id_is_rerun_never_posts_twice(
     sending = started(mongo_settings, globeco, "runs", "send", "c1")
     wait_until(lambda: globeco.count(ORDER_ROUTE) > 0)
     rerun = started(mongo_settings, globeco, "rebalance", *proposed)
-    send_code, rerun_code = finished(sending, rerun)
+    send_code, rerun_code = finish_all([sending, rerun])
     assert send_code == ExitCode.OK and rerun_code in (ExitCode.OK, ExitCode.PARTIAL)
     assert_sent_once(mongo_db, globeco)
     # The re-run proposed again what was not sent: it goes only once approved again.
