@@ -184,7 +184,8 @@ def render_html(report: Report) -> str:
             '<section id="portfolios"><h2>Every portfolio</h2>',
             "<p>Sort by a column heading; filter by text or status; choose a portfolio to "
             "see its drifts before and after, security by security.</p>",
-            '<div id="table-controls"></div><table id="portfolio-table"></table>',
+            '<div id="table-controls"></div>',
+            '<div class="scroll"><table id="portfolio-table"></table></div>',
             '<div id="pager"></div><section id="drill" hidden></section></section>',
             "</main>",
             _json_script("report-charts", specs),

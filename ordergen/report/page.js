@@ -119,7 +119,14 @@
       return td;
     }
     if (column.num) td.className = "num";
-    if (column.key === "message") { td.className = "message"; td.title = row.message; }
+    if (column.key === "message") {
+      const clip = document.createElement("div");
+      clip.className = "message";
+      clip.title = row.message;
+      clip.textContent = row.message;
+      td.append(clip);
+      return td;
+    }
     const show = column.show;
     td.textContent = typeof show === "function" ? show(row) : show ? row[show] : row[column.key];
     return td;
