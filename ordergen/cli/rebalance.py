@@ -187,7 +187,13 @@ def rebalance(
             from ordergen.run.to_mongo import run_to_mongo
             from ordergen.services.submit import submit_run_orders
 
-            proposal = proposal_for(db, settings, inputs.model.approval, propose=propose)
+            proposal = proposal_for(
+                db,
+                settings,
+                inputs.model.approval,
+                propose=propose,
+                positions_from_services=source is Source.SERVICES,
+            )
             wanted = [holdings.portfolio_id for holdings in inputs.holdings]
             return run_to_mongo(
                 inputs,

@@ -110,14 +110,22 @@ def send(
     """Post a run's approved orders not yet sent to the order service, at most once each.
 
     Orders left in doubt (posted, answer lost) are never posted again: resolve them
-    first (`runs resolve`). Exits 3 when some orders were rejected, failed or are in doubt.
+    first (`runs resolve`). A run whose positions came from the accounting service has
+    them read again: a portfolio whose holdings or cash changed since the proposal is
+    marked stale and not sent. Exits 3 when some orders were rejected, failed, are in
+    doubt, or were not sent for changed or unreadable positions.
     """
     from ordergen.run.approval import send_run
 
     settings = load_settings()
     with _open(settings) as db:
-        report = send_run(db, settings, run_id, _acting(db, settings, by))
+        outcome = send_run(db, settings, run_id, _acting(db, settings, by))
+    report = outcome.submission
     document = report.document()
+    if outcome.changed:
+        document["stalePortfolios"] = outcome.changed
+    if outcome.unreadable:
+        document["unreadablePortfolios"] = outcome.unreadable
     if as_json:
         print_json({"runId": run_id, **document})
     else:
@@ -129,7 +137,11 @@ def send(
         )
         for message in report.messages:
             say(f"  {message}")
-    raise typer.Exit(int(ExitCode.PARTIAL if report.unsubmitted else ExitCode.OK))
+        if outcome.changed:
+            say(f"  not sent, positions changed since the proposal: {', '.join(outcome.changed)}")
+        if outcome.unreadable:
+            say(f"  not sent, positions could not be read: {', '.join(outcome.unreadable)}")
+    raise typer.Exit(int(ExitCode.OK if outcome.complete else ExitCode.PARTIAL))
 
 
 @runs_app.command("orders")

@@ -7,6 +7,8 @@ another person than the run's proposer.
 
 from enum import StrEnum
 
+from ordergen.domain.holdings import Holdings
+from ordergen.domain.values import decimal_text
 from ordergen.errors import InputError
 
 
@@ -37,3 +39,18 @@ def run_rule(model_rule: ApprovalRule, *, propose: bool) -> ApprovalRule:
     if propose and model_rule is ApprovalRule.NONE:
         return ApprovalRule.REQUIRED
     return model_rule
+
+
+def positions_fingerprint(holdings: Holdings) -> str:
+    """What a portfolio held (cash and every quantity), as one comparable text.
+
+    Two reads of a portfolio give the same fingerprint exactly when its cash and
+    holdings are the same; a proposal records it, and a send compares it.
+    """
+    quantities = ",".join(
+        f"{security_id}={units}"
+        for security_id, units in sorted(holdings.quantities.items())
+        if units
+    )
+    record = "record" if holdings.has_record else "no-record"
+    return f"{record};cash={decimal_text(holdings.cash.normalize())};{quantities}"

@@ -19,6 +19,7 @@ from ordergen.errors import (
     StaleProposalError,
 )
 from ordergen.observability.decisions import DecisionMetrics
+from ordergen.run.position_check import PositionCheck, check_positions
 from ordergen.services.submit import SubmissionReport, submit_run_orders
 from ordergen.settings import Settings
 from ordergen.store import approvals, audit
@@ -147,20 +148,58 @@ def _decided(
     return Decision(run_id, action, by, orders, portfolio_ids)
 
 
-def send_run(db: Db, settings: Settings, run_id: str, by: str) -> SubmissionReport:
-    """Post the run's approved orders not yet sent, at most once each."""
+@dataclass(frozen=True)
+class SendOutcome:
+    """What a send did, and the portfolios it would not post (positions changed since
+    the proposal: marked stale; or unreadable now: left approved for a later send)."""
+
+    submission: SubmissionReport
+    changed: list[str]
+    unreadable: list[str]
+
+    @property
+    def complete(self) -> bool:
+        return not (self.submission.unsubmitted or self.changed or self.unreadable)
+
+
+def send_run(db: Db, settings: Settings, run_id: str, by: str) -> SendOutcome:
+    """Post the run's approved orders not yet sent, at most once each.
+
+    A run whose positions came from the accounting service has them read again first
+    (`ordergen.run.position_check`): changed portfolios are marked stale, unreadable
+    ones held back; the others are sent.
+    """
     run = proposed_run(db, run_id)
     oldest = fresh_since(run, settings, "sent")
-    report = submit_run_orders(db, settings, run_id, proposed_after=oldest)
-    document = report.document()
-    audit.append(db, action=audit.SEND, run_id=run_id, by=by, details={"submission": document})
+    check = PositionCheck()
+    if run["approval"].get("positionsChecked"):
+        check = check_positions(db, settings, run_id)
+    if check.changed:
+        orders = approvals.mark_stale(db, run_id, check.changed, by=by)
+        audit.append(
+            db,
+            action=audit.STALE,
+            run_id=run_id,
+            by=by,
+            portfolios=check.changed,
+            details={"orders": orders, "reason": "positions changed since the proposal"},
+        )
+    held_back = set(check.unreadable)
+    only = None
+    if held_back:
+        only = [pid for pid in approvals.run_portfolios(db, run_id) if pid not in held_back]
+    report = submit_run_orders(db, settings, run_id, portfolio_ids=only, proposed_after=oldest)
+    details: dict[str, object] = {"submission": report.document()}
+    if check.unreadable:
+        details["unreadable"] = check.unreadable
+    audit.append(db, action=audit.SEND, run_id=run_id, by=by, details=details)
     metrics = DecisionMetrics()
     metrics.count(audit.SEND, run_id, by, report.submitted, accepted=report.accepted)
     metrics.count_sent(
         {"accepted": report.accepted, "rejected": report.rejected, "failed": report.failed}
     )
     metrics.push(settings.pushgateway_url, run["model"])
-    return report
+    return SendOutcome(report, check.changed, check.unreadable)
 
 
 def resolve_in_doubt(

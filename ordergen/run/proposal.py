@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ordergen.domain.approval import ApprovalRule, run_rule
+from ordergen.domain.approval import ApprovalRule, positions_fingerprint, run_rule
+from ordergen.domain.holdings import Holdings
 from ordergen.domain.shard import Shard
 from ordergen.observability.logs import get_logger
 from ordergen.settings import Settings
-from ordergen.store import audit
+from ordergen.store import approvals, audit
 from ordergen.store.connection import Db
 from ordergen.store.identity import acting_user
 
@@ -24,14 +25,18 @@ class Proposal:
     rule: ApprovalRule
     by: str
     at: datetime
+    checks_positions: bool = False
+    """The positions came from the accounting service: a send re-reads them first."""
 
     def document(self) -> dict[str, Any]:
         """As the run document and `--json` record it."""
+        checked = {"positionsChecked": True} if self.checks_positions else {}
         return {
             "rule": self.rule.value,
             "proposedBy": self.by,
             "proposedAt": self.at,
             "state": AWAITING,
+            **checked,
         }
 
 
@@ -48,7 +53,12 @@ def record_proposal(db: Db, run_id: str, proposal: Proposal, shard: Shard, order
 
 
 def proposal_for(
-    db: Db, settings: Settings, model_rule: ApprovalRule, *, propose: bool
+    db: Db,
+    settings: Settings,
+    model_rule: ApprovalRule,
+    *,
+    propose: bool,
+    positions_from_services: bool = False,
 ) -> Proposal | None:
     """The run's proposal if it needs approval (the model's rule, or `--propose`).
 
@@ -59,4 +69,14 @@ def proposal_for(
     if not rule.needs_approval:
         return None
     by = settings.job_name or acting_user(db, None, settings.ordergen_user)
-    return Proposal(rule, by, datetime.now(UTC))
+    return Proposal(rule, by, datetime.now(UTC), positions_from_services)
+
+
+def record_positions_read(
+    db: Db, run_id: str, proposal: Proposal, holdings: list[Holdings]
+) -> None:
+    """For a proposal whose positions a send re-reads: what each portfolio held."""
+    if proposal.checks_positions:
+        approvals.record_positions(
+            db, run_id, {item.portfolio_id: positions_fingerprint(item) for item in holdings}
+        )

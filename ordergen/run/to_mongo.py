@@ -19,7 +19,7 @@ from ordergen.observability.run import RunObserver
 from ordergen.run.engine import RunOptions
 from ordergen.run.execute import Progress, RunReport, solve_into
 from ordergen.run.inputs import RunInputs
-from ordergen.run.proposal import Proposal, record_proposal
+from ordergen.run.proposal import Proposal, record_positions_read, record_proposal
 from ordergen.services.submit import SubmissionReport
 from ordergen.store.connection import Db, Document
 from ordergen.store.models import ModelRepository
@@ -163,6 +163,8 @@ def run_to_mongo(
             )
             summary = solve_into(inputs, sink, options, observer, progress)
             _check_stored(sink.stored_counts(), summary, where)
+            if proposal is not None:
+                record_positions_read(db, run_id, proposal, inputs.holdings)
             submission = None if submit is None or proposal is not None else submit()
             heartbeat.ensure_held()
         except BaseException:

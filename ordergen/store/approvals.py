@@ -11,12 +11,14 @@ sending (its submission no longer resendable) can no longer be rejected.
 """
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
+from pymongo import UpdateOne
+
 from ordergen.store.connection import Db, Document, database_errors
-from ordergen.store.orders import APPROVED, DECLINED, PROPOSED, RESENDABLE
-from ordergen.store.schema import ORDERS
+from ordergen.store.orders import APPROVED, DECLINED, PROPOSED, RESENDABLE, STALE
+from ordergen.store.schema import ORDERS, PROPOSAL_POSITIONS
 
 
 def _scope(run_id: str, portfolio_ids: Sequence[str] | None) -> Document:
@@ -88,3 +90,71 @@ def approval_counts(db: Db, run_id: str) -> dict[str, int]:
         if row["_id"] is not None:
             counts[str(row["_id"])] += int(row["n"])
     return dict(sorted(counts.items()))
+
+
+@database_errors()
+def mark_stale(db: Db, run_id: str, portfolio_ids: Sequence[str], *, by: str) -> int:
+    """Withdraw the approval of these portfolios' unsent orders: their positions changed
+    since the proposal. How many orders this call marked `stale`."""
+    written = db[ORDERS].update_many(
+        {
+            **_scope(run_id, portfolio_ids),
+            "approval.state": APPROVED,
+            "submission.state": {"$in": list(RESENDABLE)},
+        },
+        {
+            "$set": {
+                "approval.state": STALE,
+                "approval.by": by,
+                "approval.decidedAt": datetime.now(UTC),
+            }
+        },
+    )
+    return written.modified_count
+
+
+@database_errors()
+def portfolios_to_send(db: Db, run_id: str) -> list[str]:
+    """The portfolios with approved orders that no send has claimed, by id."""
+    found = db[ORDERS].distinct(
+        "portfolioId",
+        {
+            "runId": run_id,
+            "approval.state": APPROVED,
+            "submission.state": {"$in": list(RESENDABLE)},
+        },
+    )
+    return sorted(str(portfolio_id) for portfolio_id in found)
+
+
+@database_errors()
+def record_positions(db: Db, run_id: str, fingerprints: Mapping[str, str]) -> None:
+    """Record what each portfolio held when the run proposed its orders."""
+    if fingerprints:
+        db[PROPOSAL_POSITIONS].bulk_write(
+            [
+                UpdateOne(
+                    {"_id": f"{run_id}:{portfolio_id}"},
+                    {"$set": {"runId": run_id, "portfolioId": portfolio_id, "positions": text}},
+                    upsert=True,
+                )
+                for portfolio_id, text in fingerprints.items()
+            ],
+            ordered=False,
+        )
+
+
+@database_errors()
+def recorded_positions(db: Db, run_id: str, portfolio_ids: Sequence[str]) -> dict[str, str]:
+    """What these portfolios held at the proposal, as recorded (absent: not recorded)."""
+    keys = [f"{run_id}:{portfolio_id}" for portfolio_id in portfolio_ids]
+    return {
+        document["portfolioId"]: document["positions"]
+        for document in db[PROPOSAL_POSITIONS].find({"_id": {"$in": keys}})
+    }
+
+
+@database_errors()
+def run_portfolios(db: Db, run_id: str) -> list[str]:
+    """Every portfolio with orders in the run, by id."""
+    return sorted(str(pid) for pid in db[ORDERS].distinct("portfolioId", {"runId": run_id}))

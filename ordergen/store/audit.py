@@ -1,4 +1,5 @@
-"""The audit trail: one document per proposal, approval, rejection, send and resolution.
+"""The audit trail: one document per proposal, approval, rejection, send and resolution,
+and per portfolio set a send found stale.
 
 Append-only: this module inserts and reads, and no command updates or deletes an
 entry. Each says who acted, when, what they did, on which run and which portfolios
@@ -13,6 +14,7 @@ from ordergen.store.connection import Db, Document, database_errors
 from ordergen.store.schema import AUDIT
 
 PROPOSE, APPROVE, REJECT, SEND, RESOLVE = "propose", "approve", "reject", "send", "resolve"
+STALE = "stale"
 
 
 @database_errors()

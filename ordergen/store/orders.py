@@ -38,6 +38,8 @@ RESENDABLE = (PENDING, REJECTED, FAILED)
 # Approval states of the orders of a run that needs approval (ordergen.store.approvals);
 # the orders of a run that needs none carry no `approval` at all.
 PROPOSED, APPROVED, DECLINED = "proposed", "approved", "rejected"
+STALE = "stale"
+"""Approved, but the portfolio's positions changed since the proposal: never sent."""
 DUPLICATE_KEY = 11000
 
 

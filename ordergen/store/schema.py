@@ -13,6 +13,7 @@ RUN_PRICES = "run_prices"
 RUN_LOCKS = "run_locks"
 PORTFOLIO_POLICIES = "portfolio_policies"
 AUDIT = "audit"
+PROPOSAL_POSITIONS = "proposal_positions"
 
 INDEXES: Mapping[str, Sequence[IndexModel]] = {
     MODELS: (
@@ -44,4 +45,6 @@ INDEXES: Mapping[str, Sequence[IndexModel]] = {
     PORTFOLIO_POLICIES: (),
     # A run's history, oldest first (`ordergen runs history`).
     AUDIT: (IndexModel([("runId", ASCENDING), ("at", ASCENDING)], name="runId_at"),),
+    # proposal_positions is read and written by _id (`runId:portfolioId`).
+    PROPOSAL_POSITIONS: (),
 }
