@@ -17,9 +17,10 @@ def _aware(value: object) -> datetime | None:
 def portfolio_approvals(
     orders: Iterable[Mapping[str, Any]], oldest: datetime | None = None
 ) -> dict[str, str]:
-    """Portfolio id to its orders' state: `rejected` if any order is, else `stale` for a
-    proposal older than `oldest` (it can no longer be approved), else `proposed` while
-    any order waits, else `approved` (or the one state its orders share)."""
+    """Portfolio id to its orders' state: `rejected` if any order is, else `stale` if any
+    order is (its positions changed before sending) or the proposal is older than
+    `oldest` (it can no longer be approved), else `proposed` while any order waits, else
+    `approved` (or the first of the states its orders have)."""
     seen: dict[str, set[str]] = {}
     expired: set[str] = set()
     for order in orders:
@@ -36,6 +37,8 @@ def portfolio_approvals(
     for portfolio, found in seen.items():
         if REJECTED in found:
             states[portfolio] = REJECTED
+        elif STALE in found:  # `runs send` found its positions changed since the proposal
+            states[portfolio] = STALE
         elif PROPOSED in found:
             states[portfolio] = STALE if portfolio in expired else PROPOSED
         else:

@@ -35,9 +35,11 @@ def test_a_portfolio_takes_its_orders_most_pressing_state() -> None:
         order("c", "approved"),
         order("d", "proposed", hours_ago=30),
         order("e", None),
+        order("f", "approved"),
+        order("f", "stale"),
     ]
     states = portfolio_approvals(orders, oldest=NOW - timedelta(hours=24))
-    assert states == {"a": "rejected", "b": "proposed", "c": "approved", "d": "stale"}
+    assert states == {"a": "rejected", "b": "proposed", "c": "approved", "d": "stale", "f": "stale"}
     assert portfolio_approvals([order("d", "proposed", hours_ago=30)]) == {"d": "proposed"}
 
 
