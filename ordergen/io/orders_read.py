@@ -28,7 +28,7 @@ class OrdersFile:
             with path.open("rb") as stream:
                 first = stream.readline()
         except OSError as exc:
-            raise InputError(str(path), None, f"cannot read the orders file: {exc}") from exc
+            raise InputError("orders file", str(path), f"cannot be read: {exc.strerror}") from exc
         self._streamed = first.rstrip(b"\r\n").endswith(OPENING)
         if self._streamed:
             opening = first.rstrip(b"\r\n")[: -len(OPENING)] + b"}"

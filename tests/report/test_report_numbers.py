@@ -199,3 +199,14 @@ def test_a_runs_report_has_the_run_documents_numbers(
     cells = markdown_cells(summary_md.read_text())
     assert ["turnover", money(Decimal(summary["turnover"]))] in cells
     assert [f"portfolios {s}" for s in summary["byStatus"]] == [c[0] for c in cells[1:6]]
+
+
+def test_a_missing_or_foreign_file_is_bad_input_naming_it(tmp_path: Path) -> None:
+    foreign = tmp_path / "prices.json"
+    foreign.write_text('{"S": "1.5"}')
+    page = tmp_path / "report.html"
+    for path, said in ((tmp_path / "none.json", "cannot be read"), (foreign, "no runId")):
+        done = runner.invoke(app, ["report", "--orders", str(path), "--output", str(page)])
+        assert done.exit_code == 2
+        assert said in done.output and path.name in done.output
+    assert not page.exists()
