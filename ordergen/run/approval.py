@@ -6,6 +6,7 @@ its change in one conditional MongoDB write per order, appends what it did to th
 audit trail and counts it. A check that fails changes nothing.
 """
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -188,8 +189,12 @@ def send_run(db: Db, settings: Settings, run_id: str, by: str) -> SendOutcome:
     only = None
     if held_back:
         only = [pid for pid in approvals.run_portfolios(db, run_id) if pid not in held_back]
+    # Recorded before posting, so a send killed mid-way still shows in the history: a
+    # start without its `send` entry (same attempt) is a send that never finished.
+    attempt = uuid.uuid4().hex
+    audit.append(db, action=audit.SEND_STARTED, run_id=run_id, by=by, details={"attempt": attempt})
     report = submit_run_orders(db, settings, run_id, portfolio_ids=only, proposed_after=oldest)
-    details: dict[str, object] = {"submission": report.document()}
+    details: dict[str, object] = {"attempt": attempt, "submission": report.document()}
     if check.unreadable:
         details["unreadable"] = check.unreadable
     audit.append(db, action=audit.SEND, run_id=run_id, by=by, details=details)

@@ -14,7 +14,7 @@ from ordergen.store.connection import Db, Document, database_errors
 from ordergen.store.schema import AUDIT
 
 PROPOSE, APPROVE, REJECT, SEND, RESOLVE = "propose", "approve", "reject", "send", "resolve"
-STALE = "stale"
+STALE, SEND_STARTED = "stale", "send-started"
 
 
 @database_errors()

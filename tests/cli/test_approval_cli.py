@@ -116,10 +116,11 @@ def test_a_four_eyes_run_is_proposed_approved_by_another_and_sent_once(
     history = ordergen("runs", "history", "r1", "--json")
     entries = json.loads(history.stdout)
     assert [(e["action"], e["by"]) for e in entries] == [
-        ("propose", "bob"), ("send", "bob"), ("approve", "alice"), ("send", "bob"),
-        ("send", "bob"),
+        ("propose", "bob"), ("send-started", "bob"), ("send", "bob"), ("approve", "alice"),
+        ("send-started", "bob"), ("send", "bob"), ("send-started", "bob"), ("send", "bob"),
     ]  # fmt: skip
-    assert entries[2]["orders"] == total and entries[3]["submission"]["accepted"] == total
+    assert entries[3]["orders"] == total and entries[5]["submission"]["accepted"] == total
+    assert entries[4]["attempt"] == entries[5]["attempt"] != entries[7]["attempt"]
 
 
 def test_rejected_portfolios_are_never_sent_and_the_rest_go(

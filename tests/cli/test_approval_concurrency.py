@@ -182,7 +182,11 @@ def test_send_while_the_run_id_is_rerun_never_posts_twice(
     assert run("runs", "send", "c1") == ExitCode.OK
     assert_sent_once(mongo_db, globeco)
     assert set(posted(globeco)) == keys(mongo_db)
-    actions = [entry["action"] for entry in mongo_db[AUDIT].find({"runId": "c1"}).sort("at", 1)]
+    actions = [
+        entry["action"]
+        for entry in mongo_db[AUDIT].find({"runId": "c1"}).sort("at", 1)
+        if entry["action"] != "send-started"
+    ]
     # The first send and the re-run's proposal overlap: either may be recorded first.
     assert actions[:2] == ["propose", "approve"] and actions[-3:] == ["send", "approve", "send"]
     assert sorted(actions[2:4]) == ["propose", "send"]
@@ -202,6 +206,8 @@ def test_a_send_killed_mid_post_then_sent_again_leaves_that_post_in_doubt(
     assert_sent_once(mongo_db, globeco)
     assert keys(mongo_db, "approved", "submitting") == in_flight
     assert set(posted(globeco)) == keys(mongo_db)
-    # Only the second send is on record: the killed one died before it could append.
-    sends = audit(mongo_db, "send")
-    assert len(sends) == 1 and sends[0]["submission"]["inDoubt"] == len(in_flight)  # type: ignore[index]
+    # Both sends started on record; only the second finished: the killed one never did.
+    starts, sends = audit(mongo_db, "send-started"), audit(mongo_db, "send")
+    assert len(starts) == 2 and len(sends) == 1
+    assert sends[0]["attempt"] == starts[1]["attempt"] != starts[0]["attempt"]
+    assert sends[0]["submission"]["inDoubt"] == len(in_flight)  # type: ignore[index]

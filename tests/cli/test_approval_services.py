@@ -57,5 +57,7 @@ def test_a_portfolio_whose_positions_changed_since_the_proposal_is_not_sent(
         "stale": len(stale)
     }
     history = json.loads(runner.invoke(app, ["runs", "history", "s1", "--json"]).stdout)
-    assert [entry["action"] for entry in history] == ["propose", "approve", "stale", "send", "send"]
+    assert [entry["action"] for entry in history] == [
+        "propose", "approve", "stale", "send-started", "send", "send-started", "send",
+    ]  # fmt: skip
     assert history[2]["portfolios"] == [changed]
