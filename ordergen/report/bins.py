@@ -28,11 +28,15 @@ def nice_step(span: float, bins: int = MAX_BINS) -> float:
     return 10 * power
 
 
-def histogram(values: Sequence[float], step: float, low: float) -> list[Bin]:
-    """`values` counted in bins of width `step` from `low` up to the largest value."""
+def histogram(
+    values: Sequence[float], step: float, low: float, high: float | None = None
+) -> list[Bin]:
+    """`values` counted in bins of width `step` from `low` up to `high` (by default the
+    largest value)."""
     if not values:
         return []
-    count = max(1, math.floor((max(values) - low) / step) + 1)
+    top = max(values) if high is None else high
+    count = max(1, math.floor((top - low) / step) + 1)
     counts = [0] * count
     for value in values:
         counts[min(count - 1, max(0, math.floor((value - low) / step)))] += 1
@@ -49,4 +53,4 @@ def paired_histograms(
     low_value, high_value = min(both), max(both)
     step = nice_step(high_value - low_value)
     low = math.floor(low_value / step) * step
-    return histogram(before, step, low), histogram(after, step, low)
+    return histogram(before, step, low, high_value), histogram(after, step, low, high_value)
