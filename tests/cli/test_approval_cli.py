@@ -289,3 +289,24 @@ def test_blocks_from_a_run_and_from_its_orders_file_add_up_exactly(
     assert f"block(s) of {len(stored)} order(s)" in table and "never netted" in table
     both = ordergen("runs", "blocks", "r7", "--orders", str(output))
     assert both.exit_code == ExitCode.INPUT and "not both" in both.stderr
+
+
+def test_a_scheduled_run_cannot_bypass_the_rule_and_its_job_proposes(
+    desk: tuple[Path, Path, str],
+    mongo_db: Db,
+    globeco: FakeGlobeCo,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    positions, prices, name = desk
+    monkeypatch.setenv("JOB_NAME", "ordergen-core-growth-29123456")
+    scheduled = ordergen("rebalance", "--jobs", "1", *input_flags(positions, prices, name),
+                         "--sink", "order-service", "--json")  # fmt: skip
+    assert scheduled.exit_code in (ExitCode.OK, ExitCode.PARTIAL), scheduled.output
+    summary = json.loads(scheduled.stdout)
+    assert summary["runId"] == "ordergen-core-growth-29123456"
+    assert summary["approval"]["proposedBy"] == "ordergen-core-growth-29123456"
+    assert globeco.count(ORDER_ROUTE) == 0
+    # bob (ORDERGEN_USER) is not the proposer: under four eyes he may approve.
+    monkeypatch.delenv("JOB_NAME")
+    approved = ordergen("runs", "approve", "ordergen-core-growth-29123456")
+    assert approved.exit_code == ExitCode.OK and "approved by bob" in approved.stdout
