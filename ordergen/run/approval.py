@@ -172,6 +172,7 @@ def send_run(db: Db, settings: Settings, run_id: str, by: str) -> SendOutcome:
     """
     run = proposed_run(db, run_id)
     oldest = fresh_since(run, settings, "sent")
+    metrics = DecisionMetrics()
     check = PositionCheck()
     if run["approval"].get("positionsChecked"):
         check = check_positions(db, settings, run_id)
@@ -185,6 +186,7 @@ def send_run(db: Db, settings: Settings, run_id: str, by: str) -> SendOutcome:
             portfolios=check.changed,
             details={"orders": orders, "reason": "positions changed since the proposal"},
         )
+        metrics.count(audit.STALE, run_id, by, orders, portfolios=len(check.changed))
     held_back = set(check.unreadable)
     only = None
     if held_back:
@@ -198,7 +200,6 @@ def send_run(db: Db, settings: Settings, run_id: str, by: str) -> SendOutcome:
     if check.unreadable:
         details["unreadable"] = check.unreadable
     audit.append(db, action=audit.SEND, run_id=run_id, by=by, details=details)
-    metrics = DecisionMetrics()
     metrics.count(audit.SEND, run_id, by, report.submitted, accepted=report.accepted)
     metrics.count_sent(
         {"accepted": report.accepted, "rejected": report.rejected, "failed": report.failed}
