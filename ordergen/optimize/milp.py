@@ -8,6 +8,7 @@ for that portfolio, never orders.
 """
 
 import functools
+import math
 import os
 import sys
 import time
@@ -90,9 +91,19 @@ class MilpSolver:
         lower: IntArray,
         upper: IntArray,
         market_value: Decimal,
+        deadline: float = math.inf,
     ) -> Solution:
-        """The optimal whole-share quantities, or an `error` solution saying why not."""
+        """The optimal whole-share quantities, or an `error` solution saying why not.
+
+        The solve runs no longer than the time limit, nor past `deadline`
+        (`time.perf_counter()` seconds).
+        """
         started = time.perf_counter()
+        limit = min(self.time_limit, deadline - started)
+        if limit <= 0:
+            return self._error_solution(
+                f"solver stopped: the time limit ({self.time_limit:g}s) passed", started
+            )
         price = np.array([float(p) for p in prices], dtype=np.float64)
         below = np.floor(ideal / price)
         self._ideal.value = ideal
@@ -106,7 +117,7 @@ class MilpSolver:
             # No warm start: the answer must not depend on which portfolio this process
             # solved before (chunking differs run to run), or ties would break differently.
             self._problem.solve(
-                solver=cp.HIGHS, warm_start=False, time_limit=self.time_limit, **HIGHS_OPTIONS
+                solver=cp.HIGHS, warm_start=False, time_limit=limit, **HIGHS_OPTIONS
             )
         except cp.SolverError as exc:
             return self._error_solution(f"solver failed: {exc}", started)

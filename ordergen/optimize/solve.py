@@ -1,4 +1,7 @@
-"""Solving a batch of portfolios of one model: screening, fast path, MILP in parallel."""
+"""Solving a batch of portfolios of one model: screening, fast path, then for the
+portfolios whose cash floor binds the exact knapsack solver, and the MILP (HiGHS) where
+the knapsack's bounded effort does not settle one (`--method milp`: the MILP for all),
+in parallel."""
 
 import math
 import os
@@ -40,17 +43,34 @@ def _milp_solver(size: int, time_limit: float) -> "MilpSolver":
 
 def _solve_milps(
     time_limit: float,
-    prices: tuple[Decimal, ...],
+    method: Method,
+    terms: ModelTerms,
     ideal: FloatArray,
     lower: IntArray,
     upper: IntArray,
     market_values: Sequence[Decimal],
 ) -> list[Solution]:
-    solver = _milp_solver(len(prices), time_limit)
-    return [
-        solver.solve(ideal[row], prices, lower[row], upper[row], market_values[row])
-        for row in range(len(market_values))
-    ]
+    """The exact solutions of floor-binding portfolios: the knapsack's first with
+    `Method.AUTO` (the policy package's, imported only here), HiGHS's for the rest."""
+    attempts: list[tuple[Solution | None, float]] = [(None, 0.0)] * len(market_values)
+    if method is Method.AUTO:
+        from ordergen.optimize.policies.base import knapsack_solutions
+
+        attempts = knapsack_solutions(terms, market_values, time_limit)
+    solutions = []
+    for row, (decided, spent) in enumerate(attempts):
+        if decided is not None:
+            solutions.append(decided)
+            continue
+        # The knapsack's time counts against the portfolio's time limit.
+        deadline = time.perf_counter() + time_limit - spent
+        solver = _milp_solver(terms.size, time_limit)
+        solutions.append(
+            solver.solve(
+                ideal[row], terms.prices, lower[row], upper[row], market_values[row], deadline
+            )
+        )
+    return solutions
 
 
 def in_parts(
@@ -122,7 +142,8 @@ def solve_batch(
             jobs,
             lambda part: (
                 time_limit,
-                terms.prices,
+                method,
+                terms,
                 ideal[part],
                 lower[part],
                 upper[part],

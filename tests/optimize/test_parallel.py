@@ -1,13 +1,17 @@
-"""MILPs spread over worker processes give the same answers as one process."""
+"""Floor-binding portfolios spread over worker processes give the same answers as one
+process, with either method."""
 
 from decimal import Decimal
+
+import pytest
 
 from ordergen.optimize.fastpath import NEEDS_MILP, screen
 from ordergen.optimize.problem import Method, ModelTerms, Status
 from ordergen.optimize.solve import MIN_MILPS_FOR_WORKERS, solve_batch
 
 
-def test_worker_processes_match_a_single_process() -> None:
+@pytest.mark.parametrize(("method", "solver"), [(Method.AUTO, "knapsack"), (Method.MILP, "milp")])
+def test_worker_processes_match_a_single_process(method: Method, solver: str) -> None:
     terms = ModelTerms(
         ("a" * 24, "b" * 24),
         (Decimal("0.475"), Decimal("0.475")),
@@ -17,7 +21,7 @@ def test_worker_processes_match_a_single_process() -> None:
     )
     values = [Decimal(1000 + k) for k in range(2 * MIN_MILPS_FOR_WORKERS)]
     assert (screen(terms, values).verdict == NEEDS_MILP).all()
-    alone = solve_batch(terms, values, method=Method.AUTO, jobs=1)
-    spread = solve_batch(terms, values, method=Method.AUTO, jobs=2)
-    assert all(s.status is Status.OK and s.solver == "milp" for s in spread)
+    alone = solve_batch(terms, values, method=method, jobs=1)
+    spread = solve_batch(terms, values, method=method, jobs=2)
+    assert all(s.status is Status.OK and s.solver == solver for s in spread)
     assert [s.quantities.tolist() for s in alone] == [s.quantities.tolist() for s in spread]  # type: ignore[union-attr]

@@ -5,6 +5,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
@@ -126,7 +127,10 @@ def test_auto_milp_and_brute_force_agree_when_cash_binds(
     check_against_brute_force(*instance)
 
 
-def test_binding_cash_floor_goes_to_the_milp_and_stays_optimal() -> None:
+@pytest.mark.parametrize(("method", "solver"), [(Method.AUTO, "knapsack"), (Method.MILP, "milp")])
+def test_binding_cash_floor_goes_to_an_exact_solver_and_stays_optimal(
+    method: Method, solver: str
+) -> None:
     # Nearest counts (3, 3) cost 1080 > MV 1000; the optimum buys 3 and 2 (objective 180).
     terms = ModelTerms(
         ("a" * 24, "b" * 24),
@@ -136,9 +140,9 @@ def test_binding_cash_floor_goes_to_the_milp_and_stays_optimal() -> None:
         (Decimal(180), Decimal(180)),
     )
     assert screen(terms, [Decimal(1000)]).verdict[0] == NEEDS_MILP
-    (solution,) = solve_batch(terms, [Decimal(1000)], method=Method.AUTO)
+    (solution,) = solve_batch(terms, [Decimal(1000)], method=method)
     assert solution.status is Status.OK and solution.quantities is not None
-    assert solution.solver == "milp"
+    assert solution.solver == solver
     assert sorted(solution.quantities.tolist()) == [2, 3]
     assert exact_objective(terms, Decimal(1000), solution.quantities) == 180
 

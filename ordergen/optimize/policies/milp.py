@@ -17,14 +17,15 @@ floats never decide anything on their own. The problem is DPP: CVXPY compiles it
 once per security count, and each portfolio only swaps parameter values.
 """
 
+import math
 import time
-from dataclasses import dataclass
 from math import gcd
 
 import cvxpy as cp
 import numpy as np
 
 from ordergen.optimize.milp import HIGHS_OPTIONS, divert_highs_banner
+from ordergen.optimize.policies.problem import RowAnswer
 from ordergen.optimize.policies.rules import ExactRules
 from ordergen.optimize.policies.screen import least_allowed
 from ordergen.optimize.policies.units import row_sums
@@ -33,17 +34,6 @@ from ordergen.optimize.policies.units import row_sums
 # costs a good share of the median solve.
 POLICY_HIGHS_OPTIONS = {**HIGHS_OPTIONS, "mip_heuristic_run_feasibility_jump": False}
 VARIABLES = ("close", "sell", "buy", "sold", "bought")
-
-
-@dataclass(frozen=True)
-class MilpAnswer:
-    """Whole quantities with their exact objective and traded value, or an error message."""
-
-    units: np.ndarray | None
-    objective: int
-    traded: int
-    message: str
-    seconds: float
 
 
 def _floats(values: np.ndarray, scale: int) -> np.ndarray:
@@ -60,6 +50,7 @@ class PolicyMilp:
         divert_highs_banner()
         self.size = size
         self.time_limit = time_limit
+        self._deadline = math.inf
         self._variables = {
             "close": cp.Variable(size, boolean=True),
             "sell": cp.Variable(size, boolean=True),
@@ -112,13 +103,15 @@ class PolicyMilp:
             [self._parameter(f"{name}.{key}") @ var for key, var in self._variables.items()]
         )
 
-    def solve(self, rules: ExactRules) -> MilpAnswer:
+    def solve(self, rules: ExactRules, deadline: float = math.inf) -> RowAnswer:
         """The lexicographic optimum (objective, traded value) of the single row of `rules`.
 
         `rules.upper` may be tightened below A_i's top (for example to each security's
-        own best choice); the answer is checked against it exactly.
+        own best choice); the answer is checked against it exactly. No solve runs past
+        `deadline` (`time.perf_counter()` seconds) nor longer than the time limit.
         """
         started = time.perf_counter()
+        self._deadline = deadline
         values = _parameter_values(rules)
         unit = 10**rules.scale
         objective_step, traded_step = _objective_step(rules) / unit, _price_step(rules) / unit
@@ -128,7 +121,7 @@ class PolicyMilp:
         )
         first = self._attempt(rules, _stop_within(objective_step), objective=1)
         if isinstance(first, str):
-            return MilpAnswer(None, 0, 0, first, time.perf_counter() - started)
+            return RowAnswer(None, 0, 0, first, time.perf_counter() - started)
         best = first
         # Then the least traded value with the objective held at that optimum. Objectives
         # are multiples of their step, so anything less than a step above is the optimum
@@ -139,12 +132,12 @@ class PolicyMilp:
             self._assign(values, "traded", distance_weight=0.0, bound=optimum + slack, data=False)
             second = self._attempt(rules, _stop_within(traded_step), objective=2)
             if isinstance(second, str):
-                return MilpAnswer(None, 0, 0, second, time.perf_counter() - started)
+                return RowAnswer(None, 0, 0, second, time.perf_counter() - started)
             if (second[1], second[2]) <= (best[1], best[2]):
                 best = second
                 break
         units, objective, traded = best
-        return MilpAnswer(units, objective, traded, "", time.perf_counter() - started)
+        return RowAnswer(units, objective, traded, "", time.perf_counter() - started)
 
     def _assign(
         self,
@@ -174,6 +167,9 @@ class PolicyMilp:
         value can be held against the exact one.
         """
         problem = self._problem
+        limit = min(self.time_limit, self._deadline - time.perf_counter())
+        if limit <= 0:
+            return f"solver stopped: the time limit ({self.time_limit:g}s) passed"
         try:
             # Never a warm start: the answer must not depend on what was solved before,
             # and HiGHS 1.16 has been seen to report a MIP start as optimal after
@@ -181,7 +177,7 @@ class PolicyMilp:
             problem.solve(
                 solver=cp.HIGHS,
                 warm_start=False,
-                time_limit=self.time_limit,
+                time_limit=limit,
                 **{**POLICY_HIGHS_OPTIONS, **options},
             )
         except cp.SolverError as exc:

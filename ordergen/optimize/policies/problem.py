@@ -35,7 +35,10 @@ class SolvedBy(StrEnum):
     FAST = "fast"
     """Each security's own best choice, certified because it met the cash floor."""
     MILP = "milp"
-    """The mixed-integer program, its answer verified exactly."""
+    """The mixed-integer program (HiGHS), its answer verified exactly."""
+    KNAPSACK = "knapsack"
+    """The exact knapsack solver for a binding cash floor (`knapsack`), its answer
+    verified exactly."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,19 @@ class PortfolioCase:
     quantities: IntArray
     policy: Policy = DEFAULT_POLICY
     cash_need: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class RowAnswer:
+    """One portfolio's whole quantities (the columns it was solved over) with their
+    exact objective and traded value in money units, or a message saying why not."""
+
+    units: np.ndarray | None
+    objective: int
+    traded: int
+    message: str
+    seconds: float
+    solver: SolvedBy = SolvedBy.MILP
 
 
 @dataclass(frozen=True)

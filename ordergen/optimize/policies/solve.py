@@ -2,7 +2,9 @@
 
 Per chunk of portfolios: the exact rules, the screening (trigger, infeasibility),
 each security's own best choice (certified when it meets the cash floor), then
-the MILP for the other rows (for every screened row with `Method.MILP`). A
+for the other rows the exact knapsack solver (`knapsack`), and the MILP (HiGHS)
+where the knapsack's bounded effort does not settle a portfolio; with `Method.MILP`,
+the MILP for every screened row. A
 portfolio with the default policy and no cash need is the base problem exactly,
 so `solve_policy_batch` sends it to the existing solver: its answer does not
 change by a byte.
@@ -10,19 +12,21 @@ change by a byte.
 
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ordergen.optimize.policies.fastpath import best_per_security
+from ordergen.optimize.policies.knapsack import knapsack_answer
 from ordergen.optimize.policies.problem import (
     PolicySolution,
     PolicyStatus,
     PolicyTerms,
     PortfolioCase,
+    RowAnswer,
     SolvedBy,
 )
+from ordergen.optimize.policies.rows import row_columns, row_problem
 from ordergen.optimize.policies.rules import ExactRules, build_rules
 from ordergen.optimize.policies.screen import SOLVE, WITHIN_BANDS, Screening, screen
 from ordergen.optimize.policies.units import row_sums, unscaled
@@ -31,7 +35,7 @@ from ordergen.optimize.solve import in_parts
 from ordergen.optimize.solve import solve_batch as solve_without_policy
 
 if TYPE_CHECKING:
-    from ordergen.optimize.policies.milp import MilpAnswer, PolicyMilp
+    from ordergen.optimize.policies.milp import PolicyMilp
 
 CHUNK_ROWS = 1000
 """Portfolios per vectorised chunk: enough to amortise numpy, few enough to stay in cache."""
@@ -52,46 +56,39 @@ def _milp(size: int, time_limit: float) -> "PolicyMilp":
     return _solvers[key]
 
 
-def _solve_milps(problems: list[ExactRules], time_limit: float) -> list["MilpAnswer"]:
-    from ordergen.optimize.policies.milp import MilpAnswer
-
+def _solve_rows(problems: list[ExactRules], method: Method, time_limit: float) -> list[RowAnswer]:
+    """Each row's exact answer: with `Method.AUTO` the knapsack's, HiGHS's where the
+    knapsack gives up (`knapsack.effort`); with `Method.MILP` HiGHS's. Each portfolio
+    gets `time_limit` seconds in all."""
     answers = []
     for problem in problems:
         started = time.perf_counter()
-        try:
-            answers.append(_milp(problem.price.shape[0], time_limit).solve(problem))
-        except Exception as exc:  # any solver failure is this portfolio's error, not the batch's
-            message = f"solver failed: {type(exc).__name__}: {exc}"
-            answers.append(MilpAnswer(None, 0, 0, message, time.perf_counter() - started))
+        deadline = started + time_limit
+        answer = None
+        if method is Method.AUTO:
+            answer = knapsack_answer(problem, traded_counts=True, deadline=deadline)
+        if answer is None:
+            answer = _highs_answer(problem, time_limit, deadline, started)
+        answers.append(answer)
     return answers
 
 
-def _run_milps(problems: list[ExactRules], jobs: int, time_limit: float) -> list["MilpAnswer"]:
-    return in_parts(_solve_milps, len(problems), jobs, lambda part: (problems[part], time_limit))
+def _highs_answer(
+    problem: ExactRules, time_limit: float, deadline: float, started: float
+) -> RowAnswer:
+    try:
+        return _milp(problem.price.shape[0], time_limit).solve(problem, deadline)
+    except Exception as exc:  # any solver failure is this portfolio's error, not the batch's
+        message = f"solver failed: {type(exc).__name__}: {exc}"
+        return RowAnswer(None, 0, 0, message, time.perf_counter() - started)
 
 
-def _milp_columns(rules: ExactRules, row: int) -> np.ndarray:
-    """The model's securities and those the portfolio holds outside it.
-
-    The others are 0 and stay 0 (never bought), so leaving them out makes the MILP's
-    size, and with it its answer, depend on this portfolio alone.
-    """
-    return np.nonzero(rules.in_model[row] | (rules.current[row] != 0))[0]
-
-
-def _milp_rules(rules: ExactRules, row: int, least: np.ndarray, best: np.ndarray) -> ExactRules:
-    """One row's rules for the MILP, each security's top tightened without losing the optimum:
-
-    - u_i <= min(A_i) + (floor - sum_j min(A_j)*p_j) / p_i, implied by the cash floor
-      since every other security needs at least its minimum;
-    - u_i <= best_i, the security's own best choice: above it, lowering u_i to best_i
-      costs no more, trades no more and spends less, so a lexicographic optimum lies below.
-    """
-    columns = _milp_columns(rules, row)
-    one = rules.select([row], columns)
-    slack = rules.budget[row] - row_sums(least[None, :] * rules.price)[0]
-    top = np.minimum(one.upper, least[columns][None, :] + slack // one.price)
-    return replace(one, upper=np.minimum(top, best[columns][None, :]))
+def _run_exact(
+    problems: list[ExactRules], method: Method, jobs: int, time_limit: float
+) -> list[RowAnswer]:
+    return in_parts(
+        _solve_rows, len(problems), jobs, lambda part: (problems[part], method, time_limit)
+    )
 
 
 def _solution(
@@ -164,28 +161,29 @@ def _solve_chunk(
                 )
             else:
                 least = screening.least[row]
-                milp_problems[row] = _milp_rules(rules, row, least, choice.units[index])
+                milp_problems[row] = row_problem(rules, row, least, choice.units[index])
 
-    # Only now is CVXPY imported, and only if some portfolio needs it.
-    answers = _run_milps(list(milp_problems.values()), jobs, time_limit) if milp_problems else []
+    # Only now is CVXPY imported, and only if some portfolio needs HiGHS.
+    problems = list(milp_problems.values())
+    answers = _run_exact(problems, method, jobs, time_limit) if problems else []
     for row, answer in zip(milp_problems, answers, strict=True):
         if answer.units is None:
             solutions[row] = _solution(
                 rules,
                 row,
                 PolicyStatus.ERROR,
-                SolvedBy.MILP,
+                answer.solver,
                 answer.seconds,
                 message=answer.message,
             )
             continue
         units = np.zeros(terms.size, dtype=np.int64)
-        units[_milp_columns(rules, row)] = answer.units
+        units[row_columns(rules, row)] = answer.units
         solutions[row] = _solution(
             rules,
             row,
             PolicyStatus.OK,
-            SolvedBy.MILP,
+            answer.solver,
             answer.seconds,
             units=units,
             objective=answer.objective,
