@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from math import gcd
 
 from ordergen.optimize.policies.knapsack.cost_stage import Choices, CostStage
-from ordergen.optimize.policies.knapsack.effort import Effort
+from ordergen.optimize.policies.knapsack.effort import ROWS_PER_UNIT, Effort
 from ordergen.optimize.policies.knapsack.fronts import (
     Front,
     Option,
@@ -177,7 +177,7 @@ class _Search:
     def _candidates(self, position: int, saved: int, spent: int, traded: int) -> None:
         """Candidates from `position` on: all at their defaults, or the first to move
         is one of them (each in turn), with the candidates before it at their defaults."""
-        self.effort.spend_node()
+        self.effort.spend()
         if self._hopeless(position, saved, spent, traded):
             return
         if self._one_move(position, saved, spent, traded):
@@ -218,11 +218,7 @@ class _Search:
         short = self.needed - saved - (rest[0] - start[0])
         budget = self.budget - spent - (rest[1] - start[1])
         base = traded + rest[2] - start[2]
-        if self.fillers:
-            found = best_with_last(head, self.fillers[-1], short, budget)
-        else:
-            found = best_row(head, short, budget)
-        self.effort.spend_node()
+        found = self._closed(head, self.fillers[-1] if self.fillers else None, short, budget)
         if found is not None:
             who, units, *fillers = found[1]
             moves = [
@@ -274,7 +270,7 @@ class _Search:
                 next_move is not None and room - segment.j_first >= next_move
             )
             if further:
-                for units in self._balanced(position, choice, saved, spent):
+                for units in self._balanced(position, choice, saved, spent, traded):
                     cost, trade = segment.cost(units)
                     self.prefix.append(units)
                     self._candidates(
@@ -297,9 +293,8 @@ class _Search:
             head = self._head(("move", position, choice.first), members)
             if head is not None:
                 # The candidate with the fillers, in closed form.
-                self.effort.spend_node()
                 last = self.fillers[-1] if self.fillers else lone
-                found = best_with_last(head, last, short, budget)
+                found = self._closed(head, last, short, budget)
                 if found is not None:
                     first, *others = found[1]
                     self._offer(base + found[0], [*self.prefix, first, *between, *others])
@@ -318,23 +313,39 @@ class _Search:
                 self._fillers(self.candidates, *at)
             del self.prefix[depth:]
 
+    def _closed(
+        self, head: Table, last: Member | None, short: int, budget: int
+    ) -> tuple[int, tuple[int, ...]] | None:
+        """The best row of `head` (with `last` in closed form, if any), counting the work."""
+        self.effort.spend(1 + len(head.saving) // ROWS_PER_UNIT)
+        if last is None:
+            return best_row(head, short, budget)
+        return best_with_last(head, last, short, budget)
+
     def _defaults_between(self, start: int, end: int) -> list[int]:
         """The candidates' default units from position `start` to `end` (excluded)."""
         return [item.default[0] for item in self.free[start:end] if item.default is not None]
 
-    def _balanced(self, position: int, choice: Choices, saved: int, spent: int) -> list[int]:
-        """The whole numbers of a moving candidate's run, those leaving the rest a
-        shortfall mid-way in what it can still save within J* first."""
+    def _balanced(
+        self, position: int, choice: Choices, saved: int, spent: int, traded: int
+    ) -> list[int]:
+        """The whole numbers of a moving candidate's run that the rest can complete
+        within J* and that may beat the best T, those leaving the rest a shortfall
+        mid-way in what it can still save first."""
         security = self.free[position].security
         segment = choice.segment
         after = self.fronts[position + 1]
         short = self.needed - saved
         keyed = []
+        self.effort.spend(choice.last - choice.first + 1)
         for units in range(choice.first, choice.last + 1):
-            most = most_saving_within(after, self.budget - spent - segment.cost(units)[0])
-            if most is None:
-                continue
+            cost, trade = segment.cost(units)
+            most = most_saving_within(after, self.budget - spent - cost)
             rest_short = short - security.saving(units)
+            if most is None or rest_short > most:
+                continue
+            if traded + trade + self.bound(position + 1, rest_short) >= self.best.traded:
+                continue
             keyed.append((abs(2 * rest_short - most), units))
         keyed.sort()
         return [units for _, units in keyed]
@@ -357,7 +368,7 @@ class _Search:
     def _fillers(self, position: int, saved: int, spent: int, traded: int) -> None:
         """The fillers from `position` on, one whole number each; the last two in
         closed form."""
-        self.effort.spend_node()
+        self.effort.spend()
         short = self.needed - saved
         remaining = len(self.free) - position
         if remaining == 0:
@@ -366,7 +377,7 @@ class _Search:
             return
         head = self._head(("fill", position, 0), [item.member for item in self.free[position:-1]])
         if head is not None:
-            found = best_with_last(head, self.free[-1].member, short, self.budget - spent)
+            found = self._closed(head, self.free[-1].member, short, self.budget - spent)
             if found is not None:
                 self._offer(traded + found[0], [*self.prefix, *found[1]])
             return
@@ -377,6 +388,7 @@ class _Search:
         for choice in item.choices:
             segment = choice.segment
             last = choice.last
+            self.effort.spend(last - choice.first + 1)
             if segment.j_slope == 0:
                 # The rest must cover what this choice leaves short within the J left.
                 most = most_saving_within(after, self.budget - spent - segment.j_first)
