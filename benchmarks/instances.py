@@ -74,7 +74,7 @@ def load(directory: Path, data: DemoData) -> Instances:
 
 
 def build(directory: Path, portfolios: int, securities: int, seed: int) -> Instances:
-    """The large model, as `ordergen demo` generates its data."""
+    """The large model, drawn by `ordergen.demo.generate` (holdings at random around target)."""
     return load(directory, generate(seed=seed, portfolios=portfolios, securities=securities))
 
 
