@@ -60,12 +60,11 @@ def solve_knapsack(rules: ExactRules, *, traded_counts: bool, effort: Effort) ->
     """
     started = time.perf_counter()
     found = securities(rules, traded_counts=traded_counts)
-    needed = sum(sec.top * sec.price for sec in found) - rules.budget[0]
-    if needed <= 0:
-        units = [sec.top for sec in found]
-    else:
-        stage = least_cost(found, needed, effort)
-        units = least_traded(found, needed, stage, effort)
+    # Savings are measured from each top, which need not be allowed itself (the cash
+    # floor may cut it inside a minimum-trade gap); saving nothing is enough when <= 0.
+    needed = max(sum(sec.top * sec.price for sec in found) - rules.budget[0], 0)
+    stage = least_cost(found, needed, effort)
+    units = least_traded(found, needed, stage, effort)
     exact = np.array([units], dtype=object if rules.dtype is object else np.int64)
     if not rules.allowed(exact).all():
         raise AssertionError("the knapsack's holding breaks a security's rules")
