@@ -1,17 +1,32 @@
 """Stage two: the least traded value T* among holdings with J = J* (stage one's).
 
 Only the choices stage one kept can appear, so most securities have one and are
-fixed. Over the others (the free ones) a depth-first search picks one whole number
-per security, in a fixed order (dearest price first, then batch order). A node is
-cut when the securities after it cannot complete it within J* (their exact Pareto
-front of saving against J says so) or when its T plus a lower bound for the rest is
-no better than the best holding found: that bound is the relaxation of T (one
-multiplier, `relaxation`), with the rest's saving and T rounded up to multiples of
-the gcd of their prices (every saving and every traded value is one). The last free
-security is chosen in closed form. The search stops as soon as a holding meets the
-relaxation's bound for the whole problem: then it is optimal, and usually at once.
-"""
+fixed. The others are free, of two kinds, searched in this order:
 
+- candidates, which move off their default (usually holding their top) only by
+  paying J, say an order's cost: J* allows only a few of them to move, so the search
+  picks which move (in order), and how far;
+- fillers, which can move at no cost in J (their order is due anyway): the search
+  picks each one's whole number in turn.
+
+A node is cut when the securities after it cannot complete it within J* (their exact
+Pareto front of saving against J says so) or when its T plus a lower bound for the
+rest is no better than the best holding found: that bound is the relaxation of T
+(one multiplier, `relaxation`), with the rest's saving and T rounded up to multiples
+of the gcd of their prices (every saving and every traded value is one). Where only
+one candidate may still move, which one and how far is read off one table with the
+fillers (`group`); the last fillers are chosen in closed form in the same way. The
+search stops as soon as a holding meets the relaxation's bound for the whole
+problem: then it is optimal, and usually at once.
+
+Ties: a holding replaces the best one only when its T is strictly less, so among
+equal ones the first met wins, stage one's holding first. The order is fixed by the portfolio's data alone:
+candidates, then fillers, each kind by what it can save freely, then dearest price,
+then batch order; each candidate's defaults before its moves, its moves from the one
+leaving the rest a shortfall nearest mid-way in what it can save, then fewest units;
+each filler's whole numbers by the bound, then the same; in the tables, the fewest
+units of the first security, then of the next.
+"""
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
