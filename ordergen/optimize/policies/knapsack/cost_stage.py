@@ -81,7 +81,7 @@ class _Reduced:
 
 
 def least_cost(securities: Sequence[Security], needed: int, effort: Effort) -> CostStage:
-    """Stage one for securities that must save at least `needed` (> 0) together."""
+    """Stage one for securities that must save at least `needed` (>= 0) together."""
     points = [[(sec.saving(u), j) for u, j, _ in sec.knots()] for sec in securities]
     relaxation = Relaxation.of([lower_hull(own) for own in points])
     whole = relaxation.whole(needed)

@@ -20,13 +20,14 @@ search stops as soon as a holding meets the relaxation's bound for the whole
 problem: then it is optimal, and usually at once.
 
 Ties: a holding replaces the best one only when its T is strictly less, so among
-equal ones the first met wins, stage one's holding first. The order is fixed by the portfolio's data alone:
-candidates, then fillers, each kind by what it can save freely, then dearest price,
-then batch order; each candidate's defaults before its moves, its moves from the one
-leaving the rest a shortfall nearest mid-way in what it can save, then fewest units;
-each filler's whole numbers by the bound, then the same; in the tables, the fewest
-units of the first security, then of the next.
+equal ones the first met wins, stage one's holding first. The order is fixed by the
+portfolio's data alone: candidates, then fillers, each kind by what it can save
+freely, then dearest price, then batch order; each candidate's defaults before its
+moves, its moves from the one leaving the rest a shortfall nearest mid-way in what it
+can save, then fewest units; each filler's whole numbers by the bound, then the same;
+in the tables, the fewest units of the first security, then of the next.
 """
+
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -249,24 +250,28 @@ class _Search:
         the defaults' totals, with every combination of the fillers but the last."""
         key = ("one", position, 0)
         if key not in self.heads:
-            parts = []
+            movers = []
             for offset, item in enumerate(self.free[position : self.candidates]):
                 assert item.default is not None
-                units, saving, cost, trade = item.default
-                moving = tuple(c for c in item.choices if not c.first == c.last == units)
+                default = item.default[0]
+                moving = tuple(c for c in item.choices if not c.first == c.last == default)
                 if moving:
-                    table = Table.of(Member(item.security, moving), self.dtype)
-                    parts.append((position + offset, table.shifted(saving, cost, trade)))
-            table = union(parts, self.dtype)
-            size = len(table.saving)
-            for member in self.fillers[:-1]:
-                size *= member.count
-            if size > UNION_LIMIT:
-                self.heads[key] = None
-            else:
-                for member in self.fillers[:-1]:
-                    table = table.then(Table.of(member, self.dtype))
-                self.heads[key] = table
+                    movers.append((position + offset, item, Member(item.security, moving)))
+            size = 1 + sum(member.count for _, _, member in movers)
+            for filler in self.fillers[:-1]:
+                size *= filler.count
+            table = None
+            if size <= UNION_LIMIT:
+                parts = []
+                for label, item, member in movers:
+                    assert item.default is not None
+                    _, saving, cost, trade = item.default
+                    moved = Table.of(member, self.dtype).shifted(saving, cost, trade)
+                    parts.append((label, moved))
+                table = union(parts, self.dtype)
+                for filler in self.fillers[:-1]:
+                    table = table.then(Table.of(filler, self.dtype))
+            self.heads[key] = table
         return self.heads[key]
 
     def _move(self, position: int, saved: int, spent: int, traded: int) -> None:
@@ -478,8 +483,9 @@ def least_traded(
         if len(choices) > 1 or choices[0].first < choices[0].last
     ]
     fixed_saving = fixed_cost = 0
+    free_set = set(free_indexes)
     for i, choices in enumerate(stage.choices):
-        if i not in set(free_indexes):
+        if i not in free_set:
             units[i] = choices[0].first
             fixed_saving += securities[i].saving(units[i])
             fixed_cost += choices[0].segment.cost(units[i])[0]
