@@ -14,10 +14,8 @@ values) and the rows are mapped through the results with C-level loops.
 """
 
 import codecs
-import gc
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from decimal import Decimal
 from itertools import chain, groupby
 from operator import itemgetter
@@ -25,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from ordergen.collector import cyclic_gc_paused
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.values import (
     parse_cash,
@@ -53,22 +52,6 @@ _SUMMARY_BOUNDARY = re.compile(
 _PLAIN_CSV_BYTES = bytes(range(0x20, 0x7F)).replace(b'"', b"") + b"\r\n"
 _NOT_SEPARATORS = bytes(byte for byte in range(256) if byte not in b",\r\n")
 _LINES_TO_COMMAS = bytes.maketrans(b"\n", b",")  # then one split gives every value
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a file is read in bulk.
-
-    The reads allocate a million small objects and free none of them: the collector
-    would walk them again and again for no garbage (a third of the read's time).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _IrregularError(Exception):
@@ -132,7 +115,7 @@ def json_positions(data: bytes, piece_bytes: int = PIECE_BYTES) -> dict[str, Hol
     found: dict[str, Holdings] = {}
     summaries = 0
     try:
-        with _no_cyclic_gc():
+        with cyclic_gc_paused():
             for piece, only in _list_pieces(data, start, piece_bytes):
                 summaries += _json_summaries(orjson.loads(piece), piece, found, only=only)
     except orjson.JSONDecodeError:
@@ -252,7 +235,7 @@ def csv_positions(data: bytes) -> dict[str, Holdings] | None:
     if separators != (expected if final_break else expected[: -len(line_end)]) or lines < 2:
         return None  # a line of other length, or the header alone
     try:
-        with _no_cyclic_gc():
+        with cyclic_gc_paused():
             cells = data.translate(_LINES_TO_COMMAS, b"\r").decode("ascii").split(",")
             if final_break:
                 cells.pop()  # the empty value after the last line break

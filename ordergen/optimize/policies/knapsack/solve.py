@@ -1,12 +1,10 @@
 """The exact knapsack solver for one portfolio, its answer checked exactly."""
 
-import gc
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 
+from ordergen.collector import cyclic_gc_paused
 from ordergen.optimize.policies.knapsack.cost_stage import least_cost
 from ordergen.optimize.policies.knapsack.effort import STATES, WORK, Effort, GiveUp, TimeUp
 from ordergen.optimize.policies.knapsack.pieces import securities
@@ -16,29 +14,12 @@ from ordergen.optimize.policies.rules import ExactRules
 from ordergen.optimize.policies.units import row_sums
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Keep the cyclic garbage collector out of one solve.
-
-    A solve makes tens of thousands of small, acyclic objects and frees them all by
-    reference counting before it returns; collections in between would only promote
-    them, and in a large run's heap each full collection costs a hundred milliseconds.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def knapsack_answer(rules: ExactRules, *, traded_counts: bool, deadline: float) -> RowAnswer | None:
     """`solve_knapsack` within the usual effort; None when HiGHS must decide instead
     (the effort ran out, or the knapsack failed), an error when `deadline` passed."""
     started = time.perf_counter()
     try:
-        with _collector_paused():
+        with cyclic_gc_paused():
             return solve_knapsack(
                 rules, traded_counts=traded_counts, effort=Effort(STATES, WORK, deadline)
             )
