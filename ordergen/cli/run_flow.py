@@ -24,7 +24,12 @@ if TYPE_CHECKING:
     from ordergen.store.connection import Db
 
 METHOD_OPTION = typer.Option(
-    Method.AUTO, "--method", help="auto: certified fast path + MILP; milp: MILP for all."
+    Method.AUTO,
+    "--method",
+    help=(
+        "auto: certified fast path, exact knapsack where the cash floor binds, HiGHS as "
+        "fallback; milp: HiGHS for all."
+    ),
 )
 JOBS_OPTION = typer.Option(
     None, "--jobs", min=0, help="Processes to solve with (default JOBS, 0 = all cores)."

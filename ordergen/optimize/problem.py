@@ -28,7 +28,8 @@ class Status(StrEnum):
 
 
 class Method(StrEnum):
-    """`auto`: certified fast path, MILP only where needed. `milp`: MILP for every portfolio."""
+    """`auto`: certified fast path, the exact knapsack where the cash floor binds, the MILP
+    as its fallback. `milp`: the MILP for every portfolio."""
 
     AUTO = "auto"
     MILP = "milp"
