@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,21 +63,6 @@ def _cpu_of(command: Sequence[str], environment: dict[str, str]) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-@contextmanager
-def _database(mongo_uri: str | None, storage: Path) -> Iterator[str]:
-    if mongo_uri is not None:
-        yield mongo_uri
-        return
-    from secantus import SecantusDBServer
-
-    server = SecantusDBServer(host="127.0.0.1", port=0, storage_path=str(storage))
-    server.start()
-    try:
-        yield str(server.uri)
-    finally:
-        server.stop()
-
-
 def measure_approval_send(
     portfolios: int = 2_000, securities: int = 100, *, mongo_uri: str | None = None, seed: int = 7
 ) -> ApprovalSendCost:
@@ -86,13 +71,14 @@ def measure_approval_send(
     The rebalance that proposes the run is not measured. The database is a fresh one
     (dropped afterwards) on `mongo_uri`, or a SecantusDB started for the measurement.
     """
+    from tests.mongo_server import mongo_server  # the server the tests use
     from tests.services.fake_globeco import serve  # the same fake service the tests use
 
     with tempfile.TemporaryDirectory(prefix="ordergen-approval-") as folder:
         directory = Path(folder)
         data = generate(seed=seed, portfolios=portfolios, securities=securities)
         _, positions, prices = write_inputs(directory, data.model, data.summaries, data.prices)
-        with _database(mongo_uri, directory / "db") as uri, contextmanager(serve)() as service:
+        with mongo_server(mongo_uri, directory / "db") as uri, contextmanager(serve)() as service:
             settings = Settings(database_url=uri, database_name=f"bench-{uuid.uuid4().hex[:8]}")
             environment = {
                 **os.environ,
@@ -118,12 +104,6 @@ def measure_approval_send(
             if len(service.accepted) != orders or orders == 0:
                 raise RuntimeError(f"sent {len(service.accepted)} of {orders} orders")
     return ApprovalSendCost(portfolios, orders, approve, send)
-
-
-def approval_send_cpu_per_100k(portfolios: int = 2_000, mongo_uri: str | None = None) -> float:
-    """CPU seconds (user + system) of ordergen's processes per 100,000 orders approved
-    and sent."""
-    return measure_approval_send(portfolios, mongo_uri=mongo_uri).cpu_seconds_per_100k
 
 
 if __name__ == "__main__":

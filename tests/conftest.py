@@ -15,25 +15,16 @@ from pymongo import MongoClient
 
 from ordergen.settings import Settings
 from ordergen.store.connection import Db, connect
+from tests.mongo_server import mongo_server
 from tests.services.fake_globeco import FakeGlobeCo, serve
 
 
 @pytest.fixture(scope="session")
 def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The test server's URI: `ORDERGEN_TEST_MONGODB_URI`, else a SecantusDB on loopback."""
-    given = os.environ.get("ORDERGEN_TEST_MONGODB_URI")
-    if given:
-        yield given
-        return
-    from secantus import SecantusDBServer  # only needed when no real server is given
-
     storage: Path = tmp_path_factory.mktemp("secantusdb")
-    server = SecantusDBServer(host="127.0.0.1", port=0, storage_path=str(storage))
-    server.start()
-    try:
-        yield str(server.uri)
-    finally:
-        server.stop()
+    with mongo_server(os.environ.get("ORDERGEN_TEST_MONGODB_URI"), storage) as uri:
+        yield uri
 
 
 @pytest.fixture

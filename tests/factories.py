@@ -6,6 +6,7 @@ from typing import Any
 from ordergen.domain.holdings import Holdings
 from ordergen.domain.model import InvestmentModel, validate_model
 from ordergen.domain.results import Drift, Order, PortfolioResult
+from ordergen.optimize.problem import ModelTerms
 
 
 def gid(label: str) -> str:
@@ -62,4 +63,16 @@ def result(
         worst_drift_before=worst_drifts[0],
         worst_drift_after=worst_drifts[1],
         message="" if status == "ok" else "bands cannot be met",
+    )
+
+
+def floor_binding_terms() -> ModelTerms:
+    """Two securities at 180, targets 0.475 +-0.2: at MV 1000 the nearest counts (3, 3)
+    cost 1080, so the cash floor binds (the optimum holds 3 and 2, objective 180)."""
+    return ModelTerms(
+        ("a" * 24, "b" * 24),
+        (Decimal("0.475"), Decimal("0.475")),
+        (Decimal("0.2"), Decimal("0.2")),
+        (Decimal("0.2"), Decimal("0.2")),
+        (Decimal(180), Decimal(180)),
     )

@@ -33,7 +33,7 @@ from ordergen.optimize.policies.screen import screen as policy_screen
 from ordergen.optimize.policies.solve import solve_policy_cases
 from ordergen.optimize.problem import Method, ModelTerms, Status
 from ordergen.optimize.solve import solve_batch
-from tests.factories import gid
+from tests.factories import floor_binding_terms, gid
 from tests.optimize.test_policies import (
     Instance,
     brute_force,
@@ -356,13 +356,7 @@ def test_highs_decides_when_the_knapsacks_effort_runs_out(
 def test_highs_decides_the_base_problem_when_the_knapsacks_effort_runs_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    terms = ModelTerms(
-        ("a" * 24, "b" * 24),
-        (Decimal("0.475"), Decimal("0.475")),
-        (Decimal("0.2"), Decimal("0.2")),
-        (Decimal("0.2"), Decimal("0.2")),
-        (Decimal(180), Decimal(180)),
-    )
+    terms = floor_binding_terms()
     (knapsack,) = solve_batch(terms, [Decimal(1000)])
     monkeypatch.setattr(knapsack_solve, "STATES", 0)
     (fallback,) = solve_batch(terms, [Decimal(1000)])
@@ -412,12 +406,6 @@ def test_highs_gets_only_what_is_left_of_the_time_limit(
     (solution,) = solve_policy_cases(terms, [case], time_limit=1e-9)
     assert solution.status is PolicyStatus.ERROR and solution.solver is SolvedBy.MILP
     assert "time limit" in solution.message
-    base = ModelTerms(
-        ("a" * 24, "b" * 24),
-        (Decimal("0.475"), Decimal("0.475")),
-        (Decimal("0.2"), Decimal("0.2")),
-        (Decimal("0.2"), Decimal("0.2")),
-        (Decimal(180), Decimal(180)),
-    )
+    base = floor_binding_terms()
     (stopped,) = solve_batch(base, [Decimal(1000)], time_limit=1e-9)
     assert stopped.status is Status.ERROR and "time limit" in stopped.message

@@ -6,19 +6,14 @@ from decimal import Decimal
 import pytest
 
 from ordergen.optimize.fastpath import NEEDS_MILP, screen
-from ordergen.optimize.problem import Method, ModelTerms, Status
+from ordergen.optimize.problem import Method, Status
 from ordergen.optimize.solve import MIN_MILPS_FOR_WORKERS, solve_batch
+from tests.factories import floor_binding_terms
 
 
 @pytest.mark.parametrize(("method", "solver"), [(Method.AUTO, "knapsack"), (Method.MILP, "milp")])
 def test_worker_processes_match_a_single_process(method: Method, solver: str) -> None:
-    terms = ModelTerms(
-        ("a" * 24, "b" * 24),
-        (Decimal("0.475"), Decimal("0.475")),
-        (Decimal("0.2"), Decimal("0.2")),
-        (Decimal("0.2"), Decimal("0.2")),
-        (Decimal(180), Decimal(180)),
-    )
+    terms = floor_binding_terms()
     values = [Decimal(1000 + k) for k in range(2 * MIN_MILPS_FOR_WORKERS)]
     assert (screen(terms, values).verdict == NEEDS_MILP).all()
     alone = solve_batch(terms, values, method=method, jobs=1)

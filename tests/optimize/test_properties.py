@@ -13,6 +13,7 @@ from ordergen.optimize.exact import spend_exceeds
 from ordergen.optimize.fastpath import NEEDS_MILP, screen
 from ordergen.optimize.problem import Method, ModelTerms, Status
 from ordergen.optimize.solve import solve_batch
+from tests.factories import floor_binding_terms
 from tests.optimize.brute_force import brute_force
 
 STEP = Decimal("0.005")
@@ -132,13 +133,7 @@ def test_binding_cash_floor_goes_to_an_exact_solver_and_stays_optimal(
     method: Method, solver: str
 ) -> None:
     # Nearest counts (3, 3) cost 1080 > MV 1000; the optimum buys 3 and 2 (objective 180).
-    terms = ModelTerms(
-        ("a" * 24, "b" * 24),
-        (Decimal("0.475"), Decimal("0.475")),
-        (Decimal("0.2"), Decimal("0.2")),
-        (Decimal("0.2"), Decimal("0.2")),
-        (Decimal(180), Decimal(180)),
-    )
+    terms = floor_binding_terms()
     assert screen(terms, [Decimal(1000)]).verdict[0] == NEEDS_MILP
     (solution,) = solve_batch(terms, [Decimal(1000)], method=method)
     assert solution.status is Status.OK and solution.quantities is not None
@@ -149,13 +144,7 @@ def test_binding_cash_floor_goes_to_an_exact_solver_and_stays_optimal(
 
 def test_milp_answer_does_not_depend_on_what_was_solved_before() -> None:
     # Warm starts would carry the previous portfolio's answer into ties; chunking varies.
-    terms = ModelTerms(
-        ("a" * 24, "b" * 24),
-        (Decimal("0.475"), Decimal("0.475")),
-        (Decimal("0.2"), Decimal("0.2")),
-        (Decimal("0.2"), Decimal("0.2")),
-        (Decimal(180), Decimal(180)),
-    )
+    terms = floor_binding_terms()
     alone = solve_batch(terms, [Decimal(1000)], method=Method.MILP)[0].quantities
     after_others = solve_batch(
         terms, [Decimal(v) for v in (1500, 990, 1200, 1000)], method=Method.MILP
