@@ -7,7 +7,7 @@ Speed is measured on the large model; correctness on the scored sample, each par
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,6 +35,17 @@ class Part:
     reference: Mapping[str, Referenced]
 
 
+def first(part: Part, count: int) -> Part:
+    """The first `count` portfolios of `part`, with their reference answers."""
+    inst = part.instances
+    kept = inst.portfolio_ids[:count]
+    return Part(
+        replace(inst, portfolio_ids=kept, holdings=inst.holdings[:count],
+                market_values=inst.market_values[:count]),
+        {pid: part.reference[pid] for pid in kept},
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Row:
     """A method's figures: throughput where it was measured in bulk, per-portfolio
@@ -43,8 +54,10 @@ class Row:
     tally: Tally
     per_second: float | None = None
     latencies: Latencies | None = None
-    solved_by_milp: int | None = None
-    """Portfolios of the latencies that ordergen sent to its MILP."""
+    paths: dict[str, str] | None = None
+    """Of a one-at-a-time row, which path decided each portfolio, by id."""
+    seconds: dict[str, float] | None = None
+    """Of a one-at-a-time row, each portfolio's seconds, by id."""
 
 
 def fastest_seconds(work: Callable[[], object], repeats: int = SOLVE_STAGE_REPEATS) -> float:
@@ -142,18 +155,19 @@ def orders_file(parts: list[Part], directory: Path) -> Row:
 
 def one_at_a_time(parts: list[Part], method: Method) -> Row:
     """Each sampled portfolio solved on its own with `method`, timed wall-clock."""
-    counts, seconds, milps = Tally(), [], 0
+    counts, seconds, paths = Tally(), {}, {}
     for part in parts:
         inst = part.instances
         solutions = []
-        for value in inst.market_values:
+        for pid, value in zip(inst.portfolio_ids, inst.market_values, strict=True):
             started = time.perf_counter()
             (solution,) = solve_batch(inst.terms, [value], method=method, jobs=1)
-            seconds.append(time.perf_counter() - started)
-            milps += solution.solver == "milp"
+            seconds[pid] = time.perf_counter() - started
+            paths[pid] = f"{solution.solver}: {solution.status}"
             solutions.append(solution)
         counts = counts.merged(tally(part.reference, _claims_of_solutions(part, solutions)))
-    return Row(counts, latencies=Latencies(tuple(seconds)), solved_by_milp=milps)
+    return Row(counts, Latencies(tuple(seconds.values())).per_second,
+               Latencies(tuple(seconds.values())), paths, seconds)  # fmt: skip
 
 
 def baseline(parts: list[Part], name: str) -> Row:

@@ -28,7 +28,6 @@ from ordergen.optimize.policies import (
     PolicyStatus,
     PolicyTerms,
     PortfolioCase,
-    SolvedBy,
     solve_policy_batch,
 )
 from ordergen.optimize.problem import Method
@@ -40,21 +39,16 @@ MV' = MV - cashNeed while the holdings do not, so a 10% withdrawal leaves most
 portfolios' per-security choices above the cash floor."""
 CENT = Decimal("0.01")
 
-PATHS = {
-    (SolvedBy.SCREEN, PolicyStatus.WITHIN_BANDS): "screen: within bands",
-    (SolvedBy.SCREEN, PolicyStatus.INFEASIBLE): "screen: infeasible",
-    (SolvedBy.FAST, PolicyStatus.OK): "fast path: certified",
-    (SolvedBy.MILP, PolicyStatus.OK): "milp",
-    (SolvedBy.MILP, PolicyStatus.ERROR): "milp: error",
-}
+
+def path(solution: PolicySolution) -> str:
+    """Which path decided a portfolio, and how: e.g. `fast: ok`, `screen: within-bands`."""
+    return f"{solution.solver}: {solution.status}"
 
 
 @dataclass(frozen=True)
 class PolicyRow:
     row: Row
     decided_by: dict[str, int]
-    milp_latencies: Latencies | None = None
-    """Of a per-portfolio row, the portfolios that reached the MILP."""
 
 
 def policy_cases(
@@ -102,7 +96,7 @@ def desk_solve_stage(large: Instances, parts: list[Part]) -> PolicyRow:
         solutions[:] = solve_policy_batch(terms, cases, method=Method.AUTO, jobs=1)
 
     seconds = fastest_seconds(solve_all)
-    decided_by = dict(Counter(PATHS[s.solver, s.status] for s in solutions))
+    decided_by = dict(Counter(path(s) for s in solutions))
     counts = Tally()
     for part in parts:
         part_terms, part_cases = policy_cases(part.instances)
@@ -113,20 +107,17 @@ def desk_solve_stage(large: Instances, parts: list[Part]) -> PolicyRow:
 
 def withdrawal_one_at_a_time(parts: list[Part], method: Method) -> PolicyRow:
     """The desk policy plus the withdrawal, each sampled portfolio solved on its own."""
-    counts, seconds, milp_seconds = Tally(), [], []
-    decided: Counter[str] = Counter()
+    counts, seconds, paths = Tally(), {}, {}
     for part in parts:
         terms, cases = policy_cases(part.instances, WITHDRAWAL)
         solutions = []
-        for case in cases:
+        for pid, case in zip(part.instances.portfolio_ids, cases, strict=True):
             started = time.perf_counter()
             (solution,) = solve_policy_batch(terms, [case], method=method, jobs=1)
-            elapsed = time.perf_counter() - started
-            seconds.append(elapsed)
-            if solution.solver is SolvedBy.MILP:
-                milp_seconds.append(elapsed)
-            decided[PATHS[solution.solver, solution.status]] += 1
+            seconds[pid] = time.perf_counter() - started
+            paths[pid] = path(solution)
             solutions.append(solution)
         counts = counts.merged(tally(part.reference, _claims(part, terms, solutions)))
-    row = Row(counts, latencies=Latencies(tuple(seconds)), solved_by_milp=len(milp_seconds))
-    return PolicyRow(row, dict(decided), Latencies(tuple(milp_seconds)))
+    latencies = Latencies(tuple(seconds.values()))
+    row = Row(counts, latencies.per_second, latencies, paths, seconds)
+    return PolicyRow(row, dict(Counter(paths.values())))

@@ -9,13 +9,14 @@ Targets are ratios against the baselines run beside ordergen in the same run.
 """
 
 import argparse
+import gc
 import json
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks import base_rows, policies, results
+from benchmarks import approval_send, base_rows, policies, report_size, results
 from benchmarks.base_rows import ORIGINAL, PYPORTFOLIOOPT, Part
 from benchmarks.end_to_end import (
     compiled_environment,
@@ -39,7 +40,7 @@ E2E_SETTINGS = {
     "LOG_LEVEL=WARNING": {"LOG_LEVEL": "WARNING"},
     "a JSON log line per portfolio, JOBS=1": {"LOG_LEVEL": "INFO", "JOBS": "1"},
 }
-HEADLINE_E2E = "default: a JSON log line per portfolio"
+E2E_ORDERS = "orders-e2e.json"
 
 
 def main() -> None:
@@ -50,8 +51,10 @@ def main() -> None:
     parser.add_argument("--securities", type=int, default=100)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--drawn-sample", type=int, default=300)
-    parser.add_argument("--floor-sample", type=int, default=150)
+    parser.add_argument("--floor-sample", type=int, default=300)
+    parser.add_argument("--baseline-floor-sample", type=int, default=150)
     parser.add_argument("--exhaustive-per-policy", type=int, default=60)
+    parser.add_argument("--approval-portfolios", type=int, default=1000)
     parser.add_argument("--e2e-repeats", type=int, default=3, help="end-to-end runs per row")
     parser.add_argument("--quick", action="store_true", help="1,000 portfolios, small samples")
     parser.add_argument(
@@ -60,7 +63,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.portfolios, args.drawn_sample, args.floor_sample = 1000, 60, 30
-        args.exhaustive_per_policy, args.e2e_repeats = 15, 1
+        args.baseline_floor_sample = 30
+        args.exhaustive_per_policy, args.e2e_repeats, args.approval_portfolios = 15, 1, 100
     elif args.results is None:
         args.results = results.RESULTS
 
@@ -80,7 +84,11 @@ def say(text: str) -> None:
 
 
 def measure(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
+    code = results.commit()  # the code measured: the tree as the run starts
     large = build(directory / "large", args.portfolios, args.securities, args.seed)
+    # As a run does once its inputs are read (ordergen/run/stream.py): the instances are
+    # long-lived, and full collections walking them would pause random portfolios.
+    gc.freeze()
     say(f"{len(large.market_values)} portfolios with balances x {large.terms.size} securities")
     sample = {
         "drawn": load(directory / "drawn", drawn(large, args.drawn_sample, args.seed)),
@@ -109,8 +117,11 @@ def measure(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     rows["auto_floor_binding"] = base_rows.one_at_a_time(floor_part, Method.AUTO)
     rows["milp_floor_binding"] = base_rows.one_at_a_time(floor_part, Method.MILP)
     say("baselines")
-    rows[ORIGINAL] = base_rows.baseline(base, ORIGINAL)
-    rows[PYPORTFOLIOOPT] = base_rows.baseline(base, PYPORTFOLIOOPT)
+    # PyPortfolioOpt takes seconds on some floor-binding portfolios: the baselines get
+    # the first `--baseline-floor-sample` of that part.
+    baseline_parts = [base[0], base_rows.first(base[1], args.baseline_floor_sample)]
+    rows[ORIGINAL] = base_rows.baseline(baseline_parts, ORIGINAL)
+    rows[PYPORTFOLIOOPT] = base_rows.baseline(baseline_parts, PYPORTFOLIOOPT)
     say("policies")
     policy_rows = {
         "desk": policies.desk_solve_stage(large, desk),
@@ -121,7 +132,12 @@ def measure(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     small = check(directory / "small", args.exhaustive_per_policy, args.seed)
     say("end to end")
     e2e = end_to_end(large, directory, args.e2e_repeats)
+    say("the run report of the end-to-end orders file")
+    report = report_size.measure(directory / E2E_ORDERS, directory / "report.html")
+    say(f"approve and send a proposed run of {args.approval_portfolios:,} portfolios")
+    approval = approval_send.measure_approval_send(args.approval_portfolios, args.securities)
     return {
+        "commit": code,
         "instances": {
             "portfolios": len(large.market_values),
             "securities": large.terms.size,
@@ -131,6 +147,8 @@ def measure(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         "policy_rows": policy_rows,
         "exhaustive": small,
         "end_to_end": e2e,
+        "report": report,
+        "approval": approval,
     }
 
 
@@ -142,7 +160,7 @@ def end_to_end(large: Any, directory: Path, repeats: int) -> dict[str, Any]:
     run's noise is small beside it.
     """
     runs: dict[str, Any] = {}
-    output = directory / "orders-e2e.json"
+    output = directory / E2E_ORDERS
     for label, settings in E2E_SETTINGS.items():
         environment = compiled_environment(settings)
         command = ordergen_command(large.files, output)
@@ -150,7 +168,8 @@ def end_to_end(large: Any, directory: Path, repeats: int) -> dict[str, Any]:
         best = fastest(command, environment, repeats)
         memory = peak_memory(command, environment)
         runs[label] = {"timed": best, "memory": memory}
-    original = timed(original_command(large.files, output), compiled_environment({}))
+    original_output = directory / "orders-original.json"
+    original = timed(original_command(large.files, original_output), compiled_environment({}))
     return {"ordergen": runs, "original": original, "repeats": repeats}
 
 
