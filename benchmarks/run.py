@@ -50,7 +50,10 @@ def main() -> None:
     parser.add_argument("--portfolios", type=int, default=10_000)
     parser.add_argument("--securities", type=int, default=100)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--drawn-sample", type=int, default=300)
+    parser.add_argument(
+        "--drawn-sample", type=int, default=800, help="enough for 300 floor-binding under a policy"
+    )
+    parser.add_argument("--baseline-drawn-sample", type=int, default=300)
     parser.add_argument("--floor-sample", type=int, default=300)
     parser.add_argument("--baseline-floor-sample", type=int, default=150)
     parser.add_argument("--exhaustive-per-policy", type=int, default=60)
@@ -63,7 +66,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.portfolios, args.drawn_sample, args.floor_sample = 1000, 60, 30
-        args.baseline_floor_sample = 30
+        args.baseline_drawn_sample, args.baseline_floor_sample = 60, 30
         args.exhaustive_per_policy, args.e2e_repeats, args.approval_portfolios = 15, 1, 100
     elif args.results is None:
         args.results = results.RESULTS
@@ -117,9 +120,12 @@ def measure(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     rows["auto_floor_binding"] = base_rows.one_at_a_time(floor_part, Method.AUTO)
     rows["milp_floor_binding"] = base_rows.one_at_a_time(floor_part, Method.MILP)
     say("baselines")
-    # PyPortfolioOpt takes seconds on some floor-binding portfolios: the baselines get
-    # the first `--baseline-floor-sample` of that part.
-    baseline_parts = [base[0], base_rows.first(base[1], args.baseline_floor_sample)]
+    # PyPortfolioOpt takes seconds on some floor-binding portfolios: the baselines get the
+    # first `--baseline-drawn-sample` and `--baseline-floor-sample` portfolios of each part.
+    baseline_parts = [
+        base_rows.first(base[0], args.baseline_drawn_sample),
+        base_rows.first(base[1], args.baseline_floor_sample),
+    ]
     rows[ORIGINAL] = base_rows.baseline(baseline_parts, ORIGINAL)
     rows[PYPORTFOLIOOPT] = base_rows.baseline(baseline_parts, PYPORTFOLIOOPT)
     say("policies")
