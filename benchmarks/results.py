@@ -202,7 +202,8 @@ def document(arguments: Mapping[str, Any], figures: Mapping[str, Any]) -> dict[s
         f"{instances['securities']} securities) `ordergen rebalance` ran "
         f"{ratios['end_to_end_vs_original']:,.0f}x as fast as the original method; its solve "
         f"stage alone {ratios['solve_stage_vs_original']:,.0f}x. Scored against an "
-        f"independent exact reference on {scored} portfolios per row (and {small.portfolios} "
+        f"independent exact reference on samples of up to {scored:,} portfolios per row (and "
+        f"{small.portfolios} "
         f"small ones against an exhaustive search), ordergen's answers had {errors} errors."
     )
     return {
