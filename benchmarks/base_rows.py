@@ -166,8 +166,8 @@ def one_at_a_time(parts: list[Part], method: Method) -> Row:
             paths[pid] = f"{solution.solver}: {solution.status}"
             solutions.append(solution)
         counts = counts.merged(tally(part.reference, _claims_of_solutions(part, solutions)))
-    return Row(counts, Latencies(tuple(seconds.values())).per_second,
-               Latencies(tuple(seconds.values())), paths, seconds)  # fmt: skip
+    latencies = Latencies(tuple(seconds.values()))
+    return Row(counts, latencies.per_second, latencies, paths, seconds)
 
 
 def baseline(parts: list[Part], name: str) -> Row:
